@@ -1,0 +1,1 @@
+"""microexp.train."""

@@ -175,11 +175,12 @@ def estimate_emotion(
     Larger rules win ties (fear over surprise when both hold).
     """
     on = {c for c, s in active.items() if s >= threshold}
-    best: tuple[str, float, int] | None = None
+    best: tuple[tuple[float, int], str, float] | None = None
     for rule in EMOTION_RULES:
         if rule.requires <= on:
             score = sum(active[c] for c in rule.requires) / len(rule.requires)
-            key = (score, len(rule.requires))
-            if best is None or key > (best[1], best[2]):
-                best = (rule.emotion, score, len(rule.requires))
-    return None if best is None else (best[0], best[1])
+            # rounded so that float summation order cannot decide a tie
+            key = (round(score, 9), len(rule.requires))
+            if best is None or key > best[0]:
+                best = (key, rule.emotion, score)
+    return None if best is None else (best[1], best[2])

@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 __all__ = [
     "EVENT_DTYPE",
+    "DecodedEvents",
     "TRIGGER_DTYPE",
     "EventArray",
     "SensorSize",
@@ -77,3 +78,26 @@ def make_events(
     out["t"] = t
     out["p"] = p
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedEvents:
+    """What one decode call yields: CD events and external-trigger events, each in stream order."""
+
+    events: EventArray
+    triggers: TriggerArray
+
+    @staticmethod
+    def empty() -> DecodedEvents:
+        """No events and no triggers."""
+        return DecodedEvents(events=empty_events(0), triggers=empty_triggers(0))
+
+    @staticmethod
+    def concatenate(parts: list[DecodedEvents]) -> DecodedEvents:
+        """Join several decode results, keeping their order."""
+        if not parts:
+            return DecodedEvents.empty()
+        return DecodedEvents(
+            events=np.concatenate([p.events for p in parts]),
+            triggers=np.concatenate([p.triggers for p in parts]),
+        )

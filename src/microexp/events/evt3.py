@@ -1,0 +1,451 @@
+"""Prophesee EVT 3.0: a stateful, vectorised decoder and a matching encoder.
+
+Format (Prophesee "EVT 3.0 Format" documentation; field layout as in
+ros-event-camera/event_camera_codecs ``include/event_camera_codecs/evt3_types.h``):
+16-bit little-endian words, the top 4 bits give the type.
+
+=====  ============  ==========================================================
+code   name          payload (low 12 bits)
+=====  ============  ==========================================================
+0x0    ADDR_Y        y (bits 0-10), system type (bit 11)
+0x2    ADDR_X        x (bits 0-10), polarity (bit 11): one CD event
+0x3    VECT_BASE_X   base x (bits 0-10), polarity (bit 11)
+0x4    VECT_12       12-bit mask: events at base x + set bits; base x += 12
+0x5    VECT_8        8-bit mask: events at base x + set bits; base x += 8
+0x6    TIME_LOW      low 12 bits of the 24-bit µs time
+0x7    CONTINUED_4   auxiliary data (skipped)
+0x8    TIME_HIGH     high 12 bits of the 24-bit µs time
+0x9    (padding)     skipped (seen on Lucid cameras, per event_camera_codecs)
+0xA    EXT_TRIGGER   edge value (bit 0), channel (bits 8-11)
+0xE    OTHERS        auxiliary data (skipped)
+0xF    CONTINUED_12  auxiliary data (skipped)
+=====  ============  ==========================================================
+
+The 24-bit time wraps every 2^24 µs (16.78 s). Like event_camera_codecs, a wrap is counted
+when a TIME_HIGH value is smaller than the previous one by more than 10 (smaller steps back
+are sensor jitter, not wraps), and nothing is decoded before the stream has shown a
+TIME_HIGH followed by a TIME_LOW. Times are returned unrolled, as int64 µs since the
+sensor's time origin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from microexp.errors import DecodeError
+from microexp.events._words import as_words
+from microexp.events.types import (
+    EVENT_DTYPE,
+    TRIGGER_DTYPE,
+    DecodedEvents,
+    EventArray,
+    TriggerArray,
+    empty_events,
+    empty_triggers,
+)
+
+__all__ = [
+    "WRAP_US",
+    "Evt3Decoder",
+    "Evt3Encoder",
+    "event_time_to_ros_ns",
+]
+
+ADDR_Y, ADDR_X, VECT_BASE_X, VECT_12, VECT_8 = 0x0, 0x2, 0x3, 0x4, 0x5
+TIME_LOW, CONTINUED_4, TIME_HIGH, PADDING, EXT_TRIGGER = 0x6, 0x7, 0x8, 0x9, 0xA
+OTHERS, CONTINUED_12 = 0xE, 0xF
+_KNOWN_CODES = (ADDR_Y, ADDR_X, VECT_BASE_X, VECT_12, VECT_8, TIME_LOW, CONTINUED_4)
+_KNOWN_CODES += (TIME_HIGH, PADDING, EXT_TRIGGER, OTHERS, CONTINUED_12)
+
+WRAP_US = 1 << 24
+"""The EVT 3.0 time (TIME_HIGH:TIME_LOW, 24 bits of µs) wraps after this many µs."""
+_HIGH_JITTER = 10  # TIME_HIGH may step back this much without a wrap (event_camera_codecs)
+_MAX_HIGH_STEP = 2048  # encoder: largest TIME_HIGH step between two emitted TIME_HIGH words
+
+
+def event_time_to_ros_ns(t_us: npt.ArrayLike, *, time_base: int = 0) -> npt.NDArray[np.int64]:
+    """Sensor time of decoded EVT 3.0 events (µs) in the nanoseconds event_camera_codecs reports.
+
+    The rule, read from ros-event-camera/event_camera_codecs
+    (``include/event_camera_codecs/evt3_decoder.h``): the EVT 3.0 decoder's ``setTimeBase`` is a
+    no-op and its event time is ``(time_high | time_low) * 1000`` ns with the wrap unrolled, i.e.
+    ``EventPacket.time_base`` is *not* added for ``evt3`` (metavision_driver writes 0 there; the
+    libcaer and mono codecs, by contrast, do add it — see :mod:`microexp.events.libcaer`). The
+    result is therefore sensor time, not ROS time: map it to ROS time with a per-stream offset
+    (header stamp minus sensor time), as the exporter does. ``time_base`` is accepted for
+    symmetry with the other encodings and ignored.
+    """
+    del time_base  # ignored for evt3 by design, see the docstring
+    return np.asarray(t_us, dtype=np.int64) * 1000
+
+
+def _popcount_table(bits: int) -> npt.NDArray[np.uint8]:
+    values = np.arange(1 << bits, dtype=np.uint32)
+    counts = np.zeros(values.shape, dtype=np.uint8)
+    for b in range(bits):
+        counts += ((values >> b) & 1).astype(np.uint8)
+    return counts
+
+
+def _bit_position_table() -> npt.NDArray[np.uint8]:
+    """``table[mask, k]`` = position of the k-th set bit of a 12-bit mask."""
+    table = np.zeros((4096, 12), dtype=np.uint8)
+    for mask in range(4096):
+        positions = [b for b in range(12) if mask >> b & 1]
+        table[mask, : len(positions)] = positions
+    return table
+
+
+_POPCOUNT12 = _popcount_table(12)
+_BIT_POSITIONS = _bit_position_table()
+
+
+def _unroll_highs(values: npt.NDArray[np.int64], last_high: int) -> npt.NDArray[np.int64]:
+    """Unrolled high time (in units of 4096 µs) of successive TIME_HIGH payloads."""
+    prev_mod = np.empty_like(values)
+    prev_mod[0] = last_high & 0xFFF
+    prev_mod[1:] = values[:-1]
+    wraps = (values < prev_mod) & (prev_mod - values > _HIGH_JITTER)
+    rolls = np.cumsum(wraps, dtype=np.int64) + (last_high >> 12)
+    return (rolls << 12) | values
+
+
+@dataclass(slots=True)
+class _Evt3State:
+    high: int = 0  # unrolled TIME_HIGH, in units of 4096 µs
+    low: int = 0
+    y: int = 0
+    base_x: int = 0
+    polarity: int = 0
+    valid: bool = False  # a TIME_HIGH then a TIME_LOW have been seen
+
+
+class Evt3Decoder:
+    """Long-lived EVT 3.0 decoder: keep one per stream, feed packets in order, ``reset()`` on seek.
+
+    State (time high with wrap count, time low, y, vector base x, polarity) carries across
+    ``decode`` calls, so a stream may be cut anywhere on a word boundary — including between a
+    VECT_BASE_X and its vectors.
+    """
+
+    def __init__(self) -> None:
+        self._state = _Evt3State()
+
+    def reset(self) -> None:
+        """Forget all stream state (time, wrap count, y, base x)."""
+        self._state = _Evt3State()
+
+    @property
+    def time_us(self) -> int | None:
+        """The current unrolled sensor time (µs), or None before the stream had a valid time."""
+        s = self._state
+        return (s.high << 12 | s.low) if s.valid else None
+
+    def decode(self, data: bytes | memoryview | np.ndarray, *, time_base: int = 0) -> DecodedEvents:
+        """Decode one packet. ``time_base`` is ignored (see :func:`event_time_to_ros_ns`)."""
+        del time_base
+        words = as_words(data, what="EVT 3.0 packet")
+        if words.size == 0:
+            return DecodedEvents.empty()
+        if not self._state.valid:
+            words = self._find_valid_time(words)
+            if words.size == 0:
+                return DecodedEvents.empty()
+        return self._decode_valid(words)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _find_valid_time(self, words: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint16]:
+        """Skip to the first TIME_LOW after a TIME_HIGH, updating time state on the way."""
+        s = self._state
+        codes = words >> 12
+        th = np.flatnonzero(codes == TIME_HIGH)
+        if th.size == 0:
+            tl = np.flatnonzero(codes == TIME_LOW)
+            if tl.size:
+                s.low = int(words[tl[-1]] & 0xFFF)
+            return words[:0]
+        tl_after = np.flatnonzero(codes[th[0] :] == TIME_LOW)
+        end = th[0] + tl_after[0] if tl_after.size else words.size
+        prefix_th = th[th < end]
+        highs = _unroll_highs((words[prefix_th] & 0xFFF).astype(np.int64), s.high)
+        s.high = int(highs[-1])
+        if not tl_after.size:
+            return words[:0]
+        s.low = int(words[end] & 0xFFF)
+        s.valid = True
+        return words[end + 1 :]
+
+    def _decode_valid(self, words: npt.NDArray[np.uint16]) -> DecodedEvents:
+        s = self._state
+        n = words.size
+        codes = (words >> 12).astype(np.uint8)
+        unknown = ~np.isin(codes, _KNOWN_CODES)
+        if unknown.any():
+            i = int(np.argmax(unknown))
+            raise DecodeError(
+                f"EVT 3.0: unknown event type 0x{int(codes[i]):x} in word {i} "
+                f"(0x{int(words[i]):04x}) of a {2 * n}-byte packet"
+            )
+        payload = words & 0x0FFF
+
+        # --- time at every word: high of the last TIME_HIGH, low of the last TIME_LOW
+        is_th = codes == TIME_HIGH
+        is_tl = codes == TIME_LOW
+        is_time = is_th | is_tl
+        time_pos = np.flatnonzero(is_time)
+        time_of_word_idx = np.cumsum(is_time, dtype=np.int32)  # 0 = state before packet
+        tw_is_th = is_th[time_pos]
+        th_vals = payload[time_pos[tw_is_th]].astype(np.int64)
+        highs = np.empty(th_vals.size + 1, dtype=np.int64)
+        highs[0] = s.high
+        if th_vals.size:
+            highs[1:] = _unroll_highs(th_vals, s.high)
+        lows = np.empty(time_pos.size - th_vals.size + 1, dtype=np.int64)
+        lows[0] = s.low
+        lows[1:] = payload[time_pos[~tw_is_th]]
+        tw_time = np.empty(time_pos.size + 1, dtype=np.int64)
+        tw_time[0] = s.high << 12 | s.low
+        tw_time[1:] = (highs[np.cumsum(tw_is_th)] << 12) | lows[np.cumsum(~tw_is_th)]
+
+        # --- y at every word
+        is_y = codes == ADDR_Y
+        y_vals = np.empty(int(np.count_nonzero(is_y)) + 1, dtype=np.uint16)
+        y_vals[0] = s.y
+        y_vals[1:] = payload[is_y] & 0x7FF
+        y_of_word_idx = np.cumsum(is_y, dtype=np.int32)
+
+        # --- CD events
+        is_addr_x = codes == ADDR_X
+        is_vec = (codes == VECT_12) | (codes == VECT_8) | (codes == VECT_BASE_X)
+        has_vectors = bool(is_vec.any())
+        if has_vectors:
+            events = self._vector_events(words, codes, payload, is_addr_x, is_vec)
+            ev_pos = events[1]
+            ev = events[0]
+            ev["t"] = tw_time[time_of_word_idx[ev_pos]]
+            ev["y"] = y_vals[y_of_word_idx[ev_pos]]
+        else:
+            ax = np.flatnonzero(is_addr_x)
+            ev = np.empty(ax.size, dtype=EVENT_DTYPE)
+            pay = payload[ax]
+            ev["x"] = pay & 0x7FF
+            ev["y"] = y_vals[y_of_word_idx[ax]]
+            ev["t"] = tw_time[time_of_word_idx[ax]]
+            ev["p"] = pay >> 11
+
+        # --- triggers
+        trig_pos = np.flatnonzero(codes == EXT_TRIGGER)
+        trig = np.empty(trig_pos.size, dtype=TRIGGER_DTYPE)
+        if trig_pos.size:
+            tp = payload[trig_pos]
+            trig["t"] = tw_time[time_of_word_idx[trig_pos]]
+            trig["value"] = tp & 1
+            trig["channel"] = (tp >> 8) & 0xF
+
+        # --- carry state to the next packet
+        if th_vals.size:
+            s.high = int(highs[-1])
+        if lows.size > 1:
+            s.low = int(lows[-1])
+        s.y = int(y_vals[-1])
+        return DecodedEvents(events=ev, triggers=trig)
+
+    def _vector_events(
+        self,
+        words: npt.NDArray[np.uint16],
+        codes: npt.NDArray[np.uint8],
+        payload: npt.NDArray[np.uint16],
+        is_addr_x: npt.NDArray[np.bool_],
+        is_vec: npt.NDArray[np.bool_],
+    ) -> tuple[EventArray, npt.NDArray[np.intp]]:
+        """Events of ADDR_X and vector words, in stream order, with their word positions."""
+        s = self._state
+        vec_pos = np.flatnonzero(is_vec)
+        vcodes = codes[vec_pos]
+        vpay = payload[vec_pos].astype(np.int64)
+        is_base = vcodes == VECT_BASE_X
+        advance = np.where(vcodes == VECT_12, 12, np.where(vcodes == VECT_8, 8, 0))
+        adv_cum = np.cumsum(advance) - advance  # advance accumulated before each word
+        base_idx = np.cumsum(is_base)  # 0 = base from the state
+        base_x0 = np.empty(int(is_base.sum()) + 1, dtype=np.int64)
+        base_x0[0] = s.base_x
+        base_x0[1:] = vpay[is_base] & 0x7FF
+        adv0 = np.zeros_like(base_x0)
+        adv0[1:] = adv_cum[is_base]
+        pols = np.empty_like(base_x0)
+        pols[0] = s.polarity
+        pols[1:] = vpay[is_base] >> 11
+        base_here = base_x0[base_idx] + adv_cum - adv0[base_idx]
+        pol_here = pols[base_idx]
+        # carry base x and polarity
+        s.base_x = int(base_here[-1] + advance[-1])
+        s.polarity = int(pols[-1])
+
+        masks = np.where(vcodes == VECT_8, vpay & 0xFF, vpay & 0xFFF)
+        masks[is_base] = 0
+        vcount = _POPCOUNT12[masks]
+        # merge ADDR_X (one event each) with vector words (popcount events each)
+        ax_pos = np.flatnonzero(is_addr_x)
+        word_pos = np.concatenate([ax_pos, vec_pos])
+        counts = np.concatenate([np.ones(ax_pos.size, dtype=np.int64), vcount.astype(np.int64)])
+        order = np.argsort(word_pos, kind="stable")
+        word_pos = word_pos[order]
+        counts = counts[order]
+        ax_pay = payload[ax_pos].astype(np.int64)
+        x_first = np.concatenate([ax_pay & 0x7FF, base_here])[order]
+        p_all = np.concatenate([ax_pay >> 11, pol_here])[order]
+        m_all = np.concatenate([np.zeros(ax_pos.size, dtype=np.int64), masks])[order]
+        is_vec_word = np.concatenate([np.zeros(ax_pos.size, bool), np.ones(vec_pos.size, bool)])
+        is_vec_word = is_vec_word[order]
+
+        total = int(counts.sum())
+        ev = empty_events(total)
+        ev_word = np.repeat(word_pos, counts)
+        starts = np.cumsum(counts) - counts
+        rank = np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
+        m_rep = np.repeat(m_all, counts)
+        offset = np.where(np.repeat(is_vec_word, counts), _BIT_POSITIONS[m_rep, rank], 0)
+        ev["x"] = np.repeat(x_first, counts) + offset
+        ev["p"] = np.repeat(p_all, counts)
+        return ev, ev_word
+
+
+class Evt3Encoder:
+    """Stateful EVT 3.0 encoder, the inverse of :class:`Evt3Decoder`.
+
+    Emits TIME_HIGH (with intermediate TIME_HIGH words so that the decoder unrolls every wrap),
+    TIME_LOW, ADDR_Y, and either ADDR_X or VECT_BASE_X + VECT_12 for runs of same-time,
+    same-row, same-polarity events with increasing x inside one 12-pixel block. Events (and
+    triggers) must be sorted by time, across calls too. ``decode(encode(x)) == x``.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new stream (the decoder must be reset too)."""
+        self._high = 0  # unrolled high the decoder holds (it starts at 0)
+        self._low = -1
+        self._y = -1
+        self._started = False
+        self._last_t = -1
+
+    def encode(self, events: EventArray, triggers: TriggerArray | None = None) -> bytes:
+        """Encode events (and triggers) into EVT 3.0 bytes."""
+        if triggers is None:
+            triggers = empty_triggers(0)
+        ev_t = np.asarray(events["t"], dtype=np.int64)
+        tr_t = np.asarray(triggers["t"], dtype=np.int64)
+        for name, t in (("event", ev_t), ("trigger", tr_t)):
+            if t.size and (t[0] < max(self._last_t, 0) or np.any(np.diff(t) < 0)):
+                raise ValueError(f"EVT 3.0 encoder: {name} times must be non-decreasing")
+        if np.any(events["x"] > 0x7FF) or np.any(events["y"] > 0x7FF):
+            raise ValueError("EVT 3.0 encoder: x and y must be < 2048")
+        if np.any(triggers["channel"] > 0xF) or np.any(triggers["value"] > 1):
+            raise ValueError("EVT 3.0 encoder: trigger channel must be < 16, value 0 or 1")
+
+        # runs of events: same t, y, p, x block, strictly increasing x -> one vector
+        x = events["x"].astype(np.int64)
+        y = events["y"].astype(np.int64)
+        p = events["p"].astype(np.int64)
+        n = x.size
+        new_run = np.ones(n, dtype=bool)
+        if n > 1:
+            new_run[1:] = (
+                (ev_t[1:] != ev_t[:-1])
+                | (y[1:] != y[:-1])
+                | (p[1:] != p[:-1])
+                | (x[1:] // 12 != x[:-1] // 12)
+                | (x[1:] <= x[:-1])
+            )
+        run_start = np.flatnonzero(new_run)
+        run_len = np.diff(np.append(run_start, n))
+        run_id = np.cumsum(new_run) - 1
+        masks = np.zeros(run_start.size, dtype=np.int64)
+        np.add.at(masks, run_id, 1 << (x % 12))  # bits are distinct inside a run
+
+        # items in time order: runs (kind 0) and triggers (kind 1)
+        item_t = np.concatenate([ev_t[run_start], tr_t])
+        kind = np.concatenate([np.zeros(run_start.size, np.int8), np.ones(tr_t.size, np.int8)])
+        ref = np.concatenate([np.arange(run_start.size), np.arange(tr_t.size)])
+        order = np.argsort(item_t, kind="stable")
+        item_t, kind, ref = item_t[order], kind[order], ref[order]
+        m = item_t.size
+        if m == 0:
+            return b""
+        is_run = kind == 0
+
+        high = item_t >> 12
+        low = item_t & 0xFFF
+        prev_high = np.concatenate([[self._high], high[:-1]])
+        high_changed = high != prev_high
+        if not self._started:
+            high_changed[0] = True
+        step = high - prev_high
+        n_fill = np.maximum((step + _MAX_HIGH_STEP - 1) // _MAX_HIGH_STEP - 1, 0)
+        prev_low = np.concatenate([[self._low], low[:-1]])
+        low_changed = high_changed | (low != prev_low)
+
+        run_of_item = np.where(is_run, ref, 0)
+        item_y = np.where(is_run, y[run_start][run_of_item] if n else 0, -1)
+        # y of the previous run item (triggers do not touch y)
+        run_items = np.flatnonzero(is_run)
+        prev_y = np.full(m, -2, dtype=np.int64)
+        if run_items.size:
+            ys = item_y[run_items]
+            prev_ys = np.concatenate([[self._y], ys[:-1]])
+            prev_y[run_items] = prev_ys
+        y_changed = is_run & (item_y != prev_y)
+        single = is_run & (run_len[run_of_item] == 1) if n else np.zeros(m, bool)
+        vec = is_run & ~single
+
+        n_words = n_fill + high_changed + low_changed + y_changed + 1 + vec
+        starts = np.cumsum(n_words) - n_words
+        out = np.zeros(int(n_words.sum()), dtype=np.uint16)
+        # filler TIME_HIGH words
+        fill_items = np.repeat(np.arange(m), n_fill)
+        if fill_items.size:
+            fill_rank = np.arange(fill_items.size) - np.repeat(
+                np.cumsum(n_fill) - n_fill, n_fill
+            )
+            fill_high = prev_high[fill_items] + (fill_rank + 1) * _MAX_HIGH_STEP
+            out[starts[fill_items] + fill_rank] = (TIME_HIGH << 12) | (fill_high & 0xFFF)
+        pos = starts + n_fill
+        th = np.flatnonzero(high_changed)
+        out[pos[th]] = (TIME_HIGH << 12) | (high[th] & 0xFFF)
+        pos = pos + high_changed
+        tl = np.flatnonzero(low_changed)
+        out[pos[tl]] = (TIME_LOW << 12) | low[tl]
+        pos = pos + low_changed
+        yc = np.flatnonzero(y_changed)
+        out[pos[yc]] = (ADDR_Y << 12) | item_y[yc]
+        pos = pos + y_changed
+        if n:
+            rs = run_start[run_of_item]
+            sx = np.flatnonzero(single)
+            out[pos[sx]] = (ADDR_X << 12) | (p[rs[sx]] << 11) | x[rs[sx]]
+            vx = np.flatnonzero(vec)
+            base = (x[rs[vx]] // 12) * 12
+            out[pos[vx]] = (VECT_BASE_X << 12) | (p[rs[vx]] << 11) | base
+            out[pos[vx] + 1] = (VECT_12 << 12) | masks[run_of_item[vx]]
+        tr = np.flatnonzero(~is_run)
+        if tr.size:
+            trig = triggers[ref[tr]]
+            out[pos[tr]] = (
+                (EXT_TRIGGER << 12)
+                | (trig["channel"].astype(np.int64) << 8)
+                | trig["value"].astype(np.int64)
+            )
+
+        self._high = int(high[-1])
+        self._low = int(low[-1])
+        if run_items.size:
+            self._y = int(item_y[run_items[-1]])
+        self._started = True
+        self._last_t = int(item_t[-1])
+        return out.astype("<u2").tobytes()
+

@@ -1,0 +1,118 @@
+"""Decode the event topics of a bag into the one event dtype, packet by packet.
+
+One :class:`EventTopicDecoder` per topic, kept for the whole stream: EVT 3.0 decoders carry time
+state across packets (24-bit wrap), so they are never re-created per message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from microexp.bagio.reader import RawMessage
+from microexp.bagio.typestore import build_typestore
+from microexp.errors import DecodeError
+from microexp.events.types import EventArray, TriggerArray, empty_triggers
+
+__all__ = [
+    "DV_EVENT_ARRAY",
+    "EVENT_PACKET",
+    "EVENT_TYPES",
+    "EventChunk",
+    "EventTopicDecoder",
+]
+
+EVENT_PACKET = "event_camera_msgs/msg/EventPacket"
+DV_EVENT_ARRAY = "dv_ros2_msgs/msg/EventArray"
+EVENT_TYPES = (EVENT_PACKET, DV_EVENT_ARRAY)
+
+
+@dataclass(frozen=True, slots=True)
+class EventChunk:
+    """The events of one message. ``t`` is sensor time in µs (EventPacket: add ``time_base``, ns,
+    for ROS time); ``seq`` is None for types without a sequence number (dv EventArray)."""
+
+    events: EventArray
+    triggers: TriggerArray
+    seq: int | None
+    stamp_ns: int
+    time_base: int
+    width: int
+    height: int
+    encoding: str
+
+
+class EventTopicDecoder:
+    """Long-lived decoder of one event topic (EventPacket of any supported encoding, or EventArray)."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self._typestore = build_typestore(distro="jazzy")
+        self._codec: Any = None
+        self._codec_key: tuple[str, int, int] | None = None
+
+    def reset(self) -> None:
+        """Forget stream state (call after a seek or a gap you do not want bridged)."""
+        if self._codec is not None:
+            self._codec.reset()
+
+    def decode(self, raw: RawMessage) -> EventChunk:
+        """Decode one message; errors name the topic and message index (the caller may go on)."""
+        where = f"topic {self.topic} message {raw.index}"
+        if raw.msgtype == EVENT_PACKET:
+            return self._packet(raw, where)
+        if raw.msgtype == DV_EVENT_ARRAY:
+            return self._event_array(raw, where)
+        raise DecodeError(f"{where}: {raw.msgtype} is not an event message type {EVENT_TYPES}")
+
+    def _packet(self, raw: RawMessage, where: str) -> EventChunk:
+        from microexp.events.packet import make_packet_decoder
+
+        try:
+            msg = self._typestore.deserialize_cdr(raw.data, EVENT_PACKET)
+        except Exception as err:  # rosbags raises assorted errors on bad CDR
+            raise DecodeError(f"{where}: bad EventPacket CDR ({err})") from err
+        key = (str(msg.encoding), int(msg.width), int(msg.height))
+        if self._codec_key != key:
+            if self._codec_key is not None and self._codec_key[0] != key[0]:
+                raise DecodeError(
+                    f"{where}: encoding changed from {self._codec_key[0]!r} to {key[0]!r}"
+                )
+            self._codec = make_packet_decoder(key[0], width=key[1], height=key[2])
+            self._codec_key = key
+        try:
+            decoded = self._codec.decode(np.asarray(msg.events, dtype=np.uint8))
+        except DecodeError as err:
+            self._codec.reset()
+            raise DecodeError(f"{where}: {err}") from err
+        stamp = msg.header.stamp
+        return EventChunk(
+            events=decoded.events,
+            triggers=decoded.triggers,
+            seq=int(msg.seq),
+            stamp_ns=int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec),
+            time_base=int(msg.time_base),
+            width=key[1],
+            height=key[2],
+            encoding=key[0],
+        )
+
+    def _event_array(self, raw: RawMessage, where: str) -> EventChunk:
+        from microexp.events.dv_event_array import decode_event_array_cdr
+
+        try:
+            stamp_ns, _frame_id, width, height, events = decode_event_array_cdr(raw.data)
+        except DecodeError as err:
+            raise DecodeError(f"{where}: {err}") from err
+        return EventChunk(
+            events=events,
+            triggers=empty_triggers(),
+            seq=None,
+            stamp_ns=int(stamp_ns),
+            time_base=0,
+            width=int(width),
+            height=int(height),
+            encoding="dv_event_array",
+        )

@@ -1,0 +1,186 @@
+"""What a bag holds: per topic the type and message count; per event topic the decoded event
+statistics (ON/OFF, triggers, first/last time, rate, lost messages by ``seq`` gap); per protocol
+topic the recorded segments. One streaming pass; the CLI (``microexp inspect``) only formats.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from microexp.bagio.event_topics import EVENT_TYPES, EventTopicDecoder
+from microexp.bagio.reader import BagReader, RawMessage, open_bag
+from microexp.errors import DecodeError
+
+__all__ = [
+    "PROTOCOL_EVENT",
+    "BagSummary",
+    "EventStats",
+    "Segment",
+    "TopicSummary",
+    "inspect_bag",
+]
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_EVENT = "microexp_msgs/msg/ProtocolEvent"
+_KIND_SEGMENT_START, _KIND_SEGMENT_END, _KIND_ATTEMPT_INVALID = 3, 4, 7
+
+
+@dataclass
+class EventStats:
+    """Decoded statistics of one event topic. Times are sensor µs; rate is events per sensor second."""
+
+    encoding: str = ""
+    width: int = 0
+    height: int = 0
+    events_on: int = 0
+    events_off: int = 0
+    triggers: int = 0
+    t_first_us: int | None = None
+    t_last_us: int | None = None
+    event_rate_hz: float = 0.0
+    seq_first: int | None = None
+    seq_last: int | None = None
+    seq_gaps: int = 0
+    """Messages lost: the count of sequence numbers missing between consecutive messages."""
+    decode_errors: int = 0
+
+    def add_times(self, t: np.ndarray) -> None:
+        if t.size:
+            lo, hi = int(t.min()), int(t.max())
+            self.t_first_us = lo if self.t_first_us is None else min(self.t_first_us, lo)
+            self.t_last_us = hi if self.t_last_us is None else max(self.t_last_us, hi)
+
+    def add_seq(self, seq: int | None) -> None:
+        if seq is None:
+            return
+        if self.seq_last is not None and seq > self.seq_last + 1:
+            self.seq_gaps += seq - self.seq_last - 1
+        if self.seq_first is None:
+            self.seq_first = seq
+        self.seq_last = seq
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One protocol segment attempt, from its SEGMENT_START to its SEGMENT_END (ROS time, ns)."""
+
+    segment_index: int
+    attempt: int
+    label: str
+    start_ns: int | None
+    end_ns: int | None
+    valid: bool
+
+
+@dataclass
+class TopicSummary:
+    type: str
+    messages: int
+    events: EventStats | None = None
+    segments: list[Segment] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "messages": self.messages}
+        if self.events is not None:
+            out.update(asdict(self.events))
+        if self.segments is not None:
+            out["segments"] = [asdict(s) for s in self.segments]
+        return out
+
+
+@dataclass
+class BagSummary:
+    path: str
+    topics: dict[str, TopicSummary] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bag": self.path,
+            "topics": {name: t.to_json() for name, t in self.topics.items()},
+            "notes": list(self.notes),
+        }
+
+
+def inspect_bag(path: Path | str, *, decode_events: bool = True) -> BagSummary:
+    """Summarise a bag in one streaming pass (``decode_events=False``: counts only)."""
+    with open_bag(path) as reader:
+        summary = BagSummary(str(path))
+        for name, info in reader.topics.items():
+            summary.topics[name] = TopicSummary(info.msgtype, info.count)
+        wanted = [n for n, t in summary.topics.items() if t.type == PROTOCOL_EVENT or (
+            decode_events and t.type in EVENT_TYPES)]  # fmt: skip
+        decoders = {n: EventTopicDecoder(n) for n in wanted if summary.topics[n].type in EVENT_TYPES}
+        protocol: dict[str, list[Any]] = {n: [] for n in wanted if n not in decoders}
+        for name in decoders:
+            summary.topics[name].events = EventStats()
+        if wanted:
+            for raw in reader.messages(topics=wanted):
+                if raw.topic in decoders:
+                    _add_event_message(summary, decoders[raw.topic], raw)
+                else:
+                    protocol[raw.topic].append(_protocol_message(reader, raw, summary))
+        for name, msgs in protocol.items():
+            summary.topics[name].segments = _segments([m for m in msgs if m is not None])
+        for stats in (t.events for t in summary.topics.values()):
+            if stats is not None and stats.t_first_us is not None and stats.t_last_us is not None:
+                span_s = (stats.t_last_us - stats.t_first_us) / 1e6
+                n = stats.events_on + stats.events_off
+                stats.event_rate_hz = n / span_s if span_s > 0 else 0.0
+        summary.notes = reader.notes
+    return summary
+
+
+def _add_event_message(summary: BagSummary, decoder: EventTopicDecoder, raw: RawMessage) -> None:
+    stats = summary.topics[raw.topic].events
+    assert stats is not None
+    try:
+        chunk = decoder.decode(raw)
+    except DecodeError as err:
+        stats.decode_errors += 1
+        note = str(err)
+        if stats.decode_errors <= 3:
+            summary.notes.append(note)
+        log.warning("%s", note)
+        return
+    stats.encoding, stats.width, stats.height = chunk.encoding, chunk.width, chunk.height
+    on = int(np.count_nonzero(chunk.events["p"]))
+    stats.events_on += on
+    stats.events_off += chunk.events.size - on
+    stats.triggers += chunk.triggers.size
+    stats.add_times(chunk.events["t"])
+    stats.add_times(chunk.triggers["t"])
+    stats.add_seq(chunk.seq)
+
+
+def _protocol_message(reader: BagReader, raw: RawMessage, summary: BagSummary) -> Any:
+    try:
+        return reader.deserialize(raw)
+    except DecodeError as err:
+        summary.notes.append(str(err))
+        return None
+
+
+def _segments(msgs: list[Any]) -> list[Segment]:
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for m in msgs:
+        if m.kind not in (_KIND_SEGMENT_START, _KIND_SEGMENT_END, _KIND_ATTEMPT_INVALID):
+            continue
+        key = (int(m.segment_index), int(m.attempt))
+        seg = found.setdefault(key, {"label": m.label, "start_ns": None, "end_ns": None,
+                                     "valid": True})  # fmt: skip
+        stamp_ns = int(m.header.stamp.sec) * 1_000_000_000 + int(m.header.stamp.nanosec)
+        if m.kind == _KIND_SEGMENT_START:
+            seg["start_ns"] = stamp_ns
+        elif m.kind == _KIND_SEGMENT_END:
+            seg["end_ns"] = stamp_ns
+            seg["valid"] = seg["valid"] and bool(m.valid)
+        else:
+            seg["valid"] = False
+    return [Segment(k[0], k[1], **v) for k, v in sorted(found.items())]

@@ -1,0 +1,110 @@
+"""Synthesised protocol sounds (numpy sines) and audio sinks.
+
+Countdown: one short tick per second shown; perform: a higher "go" beep; end of the perform
+window: a double beep. Headless runs write them to a WAV track aligned with the video's time
+(frame 0 = sample 0); live playback goes through an injected :class:`AudioSink` (none by default:
+this core has no audio device dependency).
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "SAMPLE_RATE",
+    "AudioSink",
+    "NullSink",
+    "WavTrack",
+    "double_beep",
+    "go_beep",
+    "tick",
+    "tone",
+]
+
+SAMPLE_RATE = 48_000
+Samples = npt.NDArray[np.float32]
+
+
+def tone(
+    freq_hz: float,
+    duration_s: float,
+    *,
+    rate: int = SAMPLE_RATE,
+    amplitude: float = 0.5,
+    fade_s: float = 0.004,
+) -> Samples:
+    """A sine burst with short linear fades (no clicks)."""
+    n = round(duration_s * rate)
+    t = np.arange(n, dtype=np.float64) / rate
+    y = amplitude * np.sin(2 * np.pi * freq_hz * t)
+    k = min(round(fade_s * rate), n // 2)
+    if k:
+        ramp = np.linspace(0.0, 1.0, k)
+        y[:k] *= ramp
+        y[n - k :] *= ramp[::-1]
+    return y.astype(np.float32)
+
+
+def tick(rate: int = SAMPLE_RATE) -> Samples:
+    return tone(880.0, 0.08, rate=rate)
+
+
+def go_beep(rate: int = SAMPLE_RATE) -> Samples:
+    return tone(1320.0, 0.2, rate=rate)
+
+
+def double_beep(rate: int = SAMPLE_RATE) -> Samples:
+    b = tone(1000.0, 0.12, rate=rate)
+    gap = np.zeros(round(0.08 * rate), np.float32)
+    return np.concatenate([b, gap, b])
+
+
+class AudioSink(Protocol):
+    def play(self, samples: Samples, *, at_ns: int) -> None: ...
+
+
+class NullSink:
+    """Plays nothing (headless without a WAV track)."""
+
+    def play(self, samples: Samples, *, at_ns: int) -> None:
+        return None
+
+
+class WavTrack:
+    """Mixes sounds at their times into one mono track; ``write`` saves 16-bit PCM."""
+
+    def __init__(self, *, start_ns: int, rate: int = SAMPLE_RATE) -> None:
+        self.start_ns, self.rate = start_ns, rate
+        self._buf = np.zeros(0, np.float32)
+        self.cues: list[tuple[int, int]] = []  # (at_ns, n_samples)
+
+    def play(self, samples: Samples, *, at_ns: int) -> None:
+        i = round((at_ns - self.start_ns) * self.rate / 1e9)
+        if i < 0:
+            return
+        end = i + len(samples)
+        if end > len(self._buf):
+            self._buf = np.concatenate([self._buf, np.zeros(end - len(self._buf), np.float32)])
+        self._buf[i:end] += samples
+        self.cues.append((at_ns, len(samples)))
+
+    def pad_to(self, t_ns: int) -> None:
+        n = round((t_ns - self.start_ns) * self.rate / 1e9)
+        if n > len(self._buf):
+            self._buf = np.concatenate([self._buf, np.zeros(n - len(self._buf), np.float32)])
+
+    def samples(self) -> Samples:
+        return self._buf.copy()
+
+    def write(self, path: Path) -> None:
+        pcm = (np.clip(self._buf, -1.0, 1.0) * 32767).astype("<i2")
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(self.rate)
+            w.writeframes(pcm.tobytes())

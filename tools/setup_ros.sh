@@ -110,9 +110,12 @@ print(f"== CMake path fix: {changed} file(s) rewritten")
 PY
 
 # 3. colcon build of ros2_ws + test replicas (skipped when no input changed).
-inputs=(ros2_ws/src tests/ros/replicas src/microexp/bagio/msgdefs launch config)
+inputs=()
+for d in ros2_ws/src tests/ros/replicas src/microexp/bagio/msgdefs launch config; do
+  [ -d "$root/$d" ] && inputs+=("$d")
+done
 src_hash=$(cd "$root" && { printf '%s\n' "$venv" "$want"; find "${inputs[@]}" -type f \
-  ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 2>/dev/null | sort -z | xargs -0 sha256sum; } | hash_of)
+  ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 -r sha256sum; } | hash_of)
 bstamp=$out/.built
 if [ "$(cat "$bstamp" 2>/dev/null)" != "$src_hash" ] || [ ! -f "$out/install/setup.bash" ]; then
   echo "== colcon build -> $out/install"

@@ -1,0 +1,101 @@
+"""Test helper node: publishes messages serialized by rosbags (our typestore) as raw CDR bytes.
+
+  fixture_pub.py KIND TOPIC [--count N] [--period S] [--qos sensor_data|reliable|latched]
+                 [--skip-seq K,...] [--consent 0|1] [--wait-subscribers N]
+KIND: event_array (dv_ros2_msgs/EventArray, 10 events), event_packet (event_camera_msgs/EventPacket,
+evt3 bytes), protocol (microexp_msgs/ProtocolEvent), session (microexp_msgs/SessionInfo, latched).
+Prints "published <i> <hex of the bytes>" per message, then "done"; keeps spinning until SIGINT
+(latched messages stay available).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+from microexp.bagio.typestore import build_typestore
+
+TYPES = {
+    "event_array": "dv_ros2_msgs/msg/EventArray",
+    "event_packet": "event_camera_msgs/msg/EventPacket",
+    "protocol": "microexp_msgs/msg/ProtocolEvent",
+    "session": "microexp_msgs/msg/SessionInfo",
+}
+
+
+def build(kind: str, i: int, *, seq: int, consent: bool) -> object:
+    store = build_typestore()
+    t = store.types
+    now = time.time_ns()
+    header = t["std_msgs/msg/Header"](
+        stamp=t["builtin_interfaces/msg/Time"](sec=now // 10**9, nanosec=now % 10**9), frame_id="cam")
+    if kind == "event_array":
+        events = [t["dv_ros2_msgs/msg/Event"](x=j, y=2 * j, ts=t["builtin_interfaces/msg/Time"](
+            sec=1, nanosec=1000 * (i * 10 + j)), polarity=bool(j % 2)) for j in range(10)]
+        return t[TYPES[kind]](header=header, height=260, width=346, events=events)
+    if kind == "event_packet":
+        return t[TYPES[kind]](header=header, height=720, width=1280, seq=seq, time_base=0,
+                              encoding="evt3", is_bigendian=False,
+                              events=np.arange(64, dtype=np.uint8) ^ (i & 0xFF))
+    if kind == "protocol":
+        return t[TYPES[kind]](header=header, kind=3, phase=4, session_id="s1", subject_id="P01",
+                              segment_index=i, attempt=1, label="AU12",
+                              au_numbers=np.array([12], dtype=np.uint16), valid=True, detail=f"#{i}")
+    return t[TYPES[kind]](header=header, subject_id="P01", session_id="s1", plan_name="demo",
+                          glasses=False, lux=float("nan"), lighting="ceiling", notes="test",
+                          consent=consent, microexp_version="test")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kind", choices=sorted(TYPES))
+    ap.add_argument("topic")
+    ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--period", type=float, default=0.02)
+    ap.add_argument("--qos", default="reliable", choices=["sensor_data", "reliable", "latched"])
+    ap.add_argument("--skip-seq", default="", help="seq values never published (makes gaps)")
+    ap.add_argument("--consent", type=int, default=1)
+    ap.add_argument("--wait-subscribers", type=int, default=0)
+    opts = ap.parse_args()
+    store = build_typestore()
+    msgtype = TYPES[opts.kind]
+    package, _, name = msgtype.split("/")
+    cls = getattr(importlib.import_module(f"{package}.msg"), name)
+    qos = QoSProfile(depth=100 if opts.qos != "latched" else 1,
+                     reliability=ReliabilityPolicy.BEST_EFFORT if opts.qos == "sensor_data"
+                     else ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL if opts.qos == "latched"
+                     else DurabilityPolicy.VOLATILE)
+    skip = {int(s) for s in opts.skip_seq.split(",") if s}
+    rclpy.init()
+    node = rclpy.create_node(f"fixture_pub_{opts.kind}")
+    pub = node.create_publisher(cls, opts.topic, qos)
+    try:
+        deadline = time.monotonic() + 30
+        while pub.get_subscription_count() < opts.wait_subscribers and time.monotonic() < deadline:
+            rclpy.spin_once(node, timeout_sec=0.05)
+        seqs = (s for s in range(10**9) if s not in skip)
+        for i in range(opts.count):
+            data = store.serialize_cdr(build(opts.kind, i, seq=next(seqs), consent=bool(opts.consent)), msgtype)
+            pub.publish(bytes(data))
+            print(f"published {i} {bytes(data).hex()}", flush=True)
+            rclpy.spin_once(node, timeout_sec=opts.period)
+        print("done", flush=True)
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

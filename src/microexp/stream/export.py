@@ -9,8 +9,6 @@ exported, so a deployed program needs only ``torch.jit.load(path)``, then ``m.re
 settings travel in the file's ``extra_files`` (``meta.json``).
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Any
@@ -44,9 +42,24 @@ def _node_terms(node: nn.Module) -> tuple[torch.Tensor, float]:
 class SNNStepModule(nn.Module):
     """Single-step PaperSNN with internal state (TorchScript-able)."""
 
+    conv1_w: torch.Tensor
+    conv2_w: torch.Tensor
+    bn1_mean: torch.Tensor
+    bn1_var: torch.Tensor
+    bn1_w: torch.Tensor
+    bn1_b: torch.Tensor
+    bn2_mean: torch.Tensor
+    bn2_var: torch.Tensor
+    bn2_w: torch.Tensor
+    bn2_b: torch.Tensor
+    fc1_w: torch.Tensor
+    fc2_w: torch.Tensor
+    q: torch.Tensor
+    thresholds: torch.Tensor
+
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        net = model.net  # type: ignore[union-attr]
+        net: Any = model.net
         conv1, bn1, n1, _, conv2, bn2, n2, _, _, _, fc1, n3, _, fc2, n4, vote = list(net)
         self.register_buffer("conv1_w", conv1.weight.detach().float().clone())
         self.register_buffer("conv2_w", conv2.weight.detach().float().clone())

@@ -29,38 +29,54 @@ log = logging.getLogger(__name__)
 Backend = Literal["fast", "fast_sparse", "module", "torchscript"]
 
 
+_STATE_KEYS = ("model_state", "state_dict", "model")
+
+
 def load_checkpoint_model(path: str | Path) -> tuple[PaperSNN, tuple[str, ...], dict[str, Any]]:
-    """``(model in eval mode, classes, resolved config)`` rebuilt from a checkpoint file alone."""
+    """``(model in eval mode, classes, resolved config)`` rebuilt from a checkpoint file alone.
+
+    A checkpoint is a dict (``torch.save``) holding the resolved config (``config``; the model's
+    part under ``config["model"]``, or ``model_config`` at the top), the class list (``classes``)
+    and the model's state dict (``model_state``; ``state_dict`` is accepted too). The model is
+    rebuilt with :func:`microexp.models.registry.build_model`.
+    """
     from microexp.models import registry
 
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: checkpoint not found")
-    loaded = registry.load_checkpoint(p)
-    model, classes, config = _unpack(loaded, p)
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many kinds on corrupt or foreign files
+        raise ConfigError(f"{p}: cannot read checkpoint: {err}") from err
+    if not isinstance(ckpt, Mapping):
+        raise ConfigError(f"{p}: a checkpoint must be a dict, got {type(ckpt).__name__}")
+    config = dict(ckpt.get("config") or {})
+    model_cfg = ckpt.get("model_config") or config.get("model")
+    if not isinstance(model_cfg, Mapping):
+        raise ConfigError(f"{p}: checkpoint has no model config (config.model or model_config)")
+    classes = ckpt.get("classes") or config.get("classes")
+    if not classes:
+        raise ConfigError(f"{p}: checkpoint has no class list (classes)")
+    state = next((ckpt[k] for k in _STATE_KEYS if isinstance(ckpt.get(k), Mapping)), None)
+    if state is None:
+        raise ConfigError(f"{p}: checkpoint has no model state (one of {', '.join(_STATE_KEYS)})")
+    model = registry.build_model(model_cfg, where=f"{p}: model config")
     if not isinstance(model, PaperSNN):
         raise ConfigError(
             f"{p}: streaming needs the paper's SNN, the checkpoint holds {type(model).__name__}"
         )
-    model.eval()
-    return model, tuple(classes), dict(config)
-
-
-def _unpack(loaded: Any, p: Path) -> tuple[Any, Sequence[str], Mapping[str, Any]]:
-    if isinstance(loaded, tuple) and len(loaded) == 3:
-        return loaded  # (model, classes, config)
-    model = getattr(loaded, "model", None)
-    classes = getattr(loaded, "classes", None)
-    config = getattr(loaded, "config", None)
-    if model is None or classes is None:
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        raise ConfigError(f"{p}: model state does not fit the model config: {err}") from err
+    if len(classes) != model.num_classes:
         raise ConfigError(
-            f"{p}: cannot read model and classes from the checkpoint ({type(loaded).__name__})"
+            f"{p}: {len(classes)} classes for a model with {model.num_classes} outputs"
         )
-    if config is not None and not isinstance(config, Mapping):
-        import dataclasses
-
-        config = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else vars(config)
-    return model, classes, config or {}
+    model.eval()
+    config.setdefault("model", dict(model_cfg))
+    return model, tuple(str(c) for c in classes), config
 
 
 class Predictor:

@@ -102,17 +102,14 @@ class EventTopicDecoder:
     def _event_array(self, raw: RawMessage, where: str) -> EventChunk:
         from microexp.events.dv_event_array import decode_event_array_cdr
 
-        try:
-            stamp_ns, _frame_id, width, height, events = decode_event_array_cdr(raw.data)
-        except DecodeError as err:
-            raise DecodeError(f"{where}: {err}") from err
+        msg = decode_event_array_cdr(raw.data, what=where)  # its DecodeError names `where`
         return EventChunk(
-            events=events,
+            events=msg.events,
             triggers=empty_triggers(),
             seq=None,
-            stamp_ns=int(stamp_ns),
+            stamp_ns=int(msg.stamp_ns),
             time_base=0,
-            width=int(width),
-            height=int(height),
+            width=int(msg.width),
+            height=int(msg.height),
             encoding="dv_event_array",
         )

@@ -167,6 +167,10 @@ class BagReader:
                                     ch.metadata.get("topic_type_hash", "")))
             for name, msgtype, count, ser, thash in entries:
                 self._check_hash(name, msgtype, thash)
+                if self._defs.get(msgtype, ("",))[0] == "ros2idl" and (
+                    msgtype in self._typestore.fielddefs
+                ):
+                    self._note(f"{name}: bag has a ros2idl schema for {msgtype}; decoded with ours")
                 prev = topics.get(name)
                 topics[name] = TopicInfo(msgtype, count + (prev.count if prev else 0), ser)
         return topics

@@ -1,0 +1,126 @@
+"""Protocol messages of a session bag → :class:`microexp.protocol.labels.Segment`, and which
+segments may become clips.
+
+Segments come from :func:`microexp.protocol.labels.segments_from_events` (one per attempt; redone,
+skipped, aborted or unfinished attempts are invalid there with a reason). The export adds its own
+checks (:func:`validate_segments`): demo-run segments, unknown AU codes, empty perform windows and
+overlapping performances are rejected with a reason naming the bag, topic and segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from microexp.aus import lookup
+from microexp.errors import ConfigError
+from microexp.protocol.events import EventKind, Phase, ProtocolEvent, SessionInfo
+from microexp.protocol.labels import Segment, segments_from_events
+
+__all__ = [
+    "Segment",
+    "event_from_msg",
+    "offset_ns",
+    "onset_ns",
+    "segments_from_events",
+    "session_from_msg",
+    "validate_segments",
+]
+
+
+def onset_ns(seg: Segment) -> int:
+    """Start of the perform window (the segment start when there was none)."""
+    return seg.perform_start_ns if seg.perform_start_ns >= 0 else seg.start_ns
+
+
+def offset_ns(seg: Segment) -> int:
+    """End of the perform window (the segment end when there was none)."""
+    return seg.perform_end_ns if seg.perform_end_ns >= 0 else seg.end_ns
+
+
+def _stamp_ns(header: Any) -> int:
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+def event_from_msg(msg: Any) -> ProtocolEvent:
+    """A ``microexp_msgs/msg/ProtocolEvent`` message object as a core :class:`ProtocolEvent`."""
+    return ProtocolEvent(
+        kind=EventKind(int(msg.kind)),
+        phase=Phase(int(msg.phase)),
+        stamp_ns=_stamp_ns(msg.header),
+        session_id=str(msg.session_id),
+        subject_id=str(msg.subject_id),
+        segment_index=int(msg.segment_index),
+        attempt=int(msg.attempt),
+        label=str(msg.label),
+        au_numbers=tuple(int(n) for n in msg.au_numbers),
+        valid=bool(msg.valid),
+        detail=str(msg.detail),
+    )
+
+
+def session_from_msg(msg: Any) -> SessionInfo:
+    return SessionInfo(
+        subject_id=str(msg.subject_id),
+        session_id=str(msg.session_id),
+        consent=bool(msg.consent),
+        plan_name=str(msg.plan_name),
+        glasses=bool(msg.glasses),
+        lux=float(msg.lux),
+        lighting=str(msg.lighting),
+        notes=str(msg.notes),
+        microexp_version=str(msg.microexp_version),
+    )
+
+
+def validate_segments(
+    segments: Sequence[Segment], *, where: str
+) -> tuple[list[Segment], list[bool]]:
+    """Segments with the export's checks applied, and per segment whether a rejection is an error.
+
+    Normal rejections (not errors): invalid attempts (redone, skipped, ...) and demo-run segments.
+    Errors (bad input): unknown AU code, empty perform window, performance overlapping the
+    previous valid one (the first stays valid). ``where`` (bag and topic) prefixes each reason.
+    """
+    out: list[Segment] = []
+    errors: list[bool] = []
+    last: Segment | None = None
+    for seg in sorted(segments, key=lambda s: s.start_ns):
+        error = False
+        name = f"{where} segment {seg.segment_index} attempt {seg.attempt}"
+        if seg.valid and seg.run == "demo":
+            seg = replace(seg, valid=False, reason="demo run (not exported)")
+        if seg.valid:
+            try:
+                entry = lookup(seg.label, where=name)
+                if not seg.au_numbers:
+                    seg = replace(seg, au_numbers=entry.au_numbers)
+            except ConfigError as err:
+                seg, error = replace(seg, valid=False, reason=str(err).split(" (known:")[0]), True
+        if seg.valid and offset_ns(seg) <= onset_ns(seg):
+            seg, error = (
+                replace(
+                    seg,
+                    valid=False,
+                    reason=(f"{name}: empty perform window {onset_ns(seg)}..{offset_ns(seg)} ns"),
+                ),
+                True,
+            )
+        if seg.valid and last is not None and onset_ns(seg) < offset_ns(last):
+            seg, error = (
+                replace(
+                    seg,
+                    valid=False,
+                    reason=(
+                        f"{name} overlaps segment {last.segment_index} attempt {last.attempt} "
+                        f"(onset {onset_ns(seg)} < previous offset {offset_ns(last)} ns)"
+                    ),
+                ),
+                True,
+            )
+        if seg.valid:
+            last = seg
+        out.append(seg)
+        errors.append(error)
+    return out, errors

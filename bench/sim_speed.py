@@ -21,13 +21,13 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import cv2  # noqa: E402
+import cv2
 
-from microexp.protocol.plan import load_plan  # noqa: E402
-from microexp.sim.bag import write_session_bag  # noqa: E402
-from microexp.sim.camera_sim import CameraSimulator  # noqa: E402
-from microexp.sim.sensors import sensor_profile  # noqa: E402
-from microexp.sim.session import SessionSimConfig, simulate_session  # noqa: E402
+from microexp.protocol.plan import load_plan
+from microexp.sim.bag import write_session_bag
+from microexp.sim.camera_sim import CameraSimulator
+from microexp.sim.sensors import sensor_profile
+from microexp.sim.session import SessionSimConfig, simulate_session
 
 ROOT = Path(__file__).resolve().parents[1]
 

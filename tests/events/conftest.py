@@ -13,7 +13,13 @@ REAL_DATA = REPO_ROOT / ".." / "shared" / "data" / "real"
 TEST_EVENTS_1 = REAL_DATA / "event_camera_py_test_events_1"
 SAMPLE_AEDAT4 = REAL_DATA / "tonic_sample_aedat4" / "sample.aedat4"
 EVENT_PACKET_MSG = (
-    REPO_ROOT / "src" / "microexp" / "bagio" / "msgdefs" / "event_camera_msgs" / "msg"
+    REPO_ROOT
+    / "src"
+    / "microexp"
+    / "bagio"
+    / "msgdefs"
+    / "event_camera_msgs"
+    / "msg"
     / "EventPacket.msg"
 )
 

@@ -30,7 +30,10 @@ sensor's time origin.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +52,7 @@ from microexp.events.types import (
 
 __all__ = [
     "WRAP_US",
+    "Evt3Backend",
     "Evt3Decoder",
     "Evt3Encoder",
     "event_time_to_ros_ns",
@@ -57,13 +61,22 @@ __all__ = [
 ADDR_Y, ADDR_X, VECT_BASE_X, VECT_12, VECT_8 = 0x0, 0x2, 0x3, 0x4, 0x5
 TIME_LOW, CONTINUED_4, TIME_HIGH, PADDING, EXT_TRIGGER = 0x6, 0x7, 0x8, 0x9, 0xA
 OTHERS, CONTINUED_12 = 0xE, 0xF
-_KNOWN_CODES = (ADDR_Y, ADDR_X, VECT_BASE_X, VECT_12, VECT_8, TIME_LOW, CONTINUED_4)
-_KNOWN_CODES += (TIME_HIGH, PADDING, EXT_TRIGGER, OTHERS, CONTINUED_12)
+_KNOWN_CODES: tuple[int, ...] = (ADDR_Y, ADDR_X, VECT_BASE_X, VECT_12, VECT_8, TIME_LOW)
+_KNOWN_CODES += (CONTINUED_4, TIME_HIGH, PADDING, EXT_TRIGGER, OTHERS, CONTINUED_12)
 
 WRAP_US = 1 << 24
 """The EVT 3.0 time (TIME_HIGH:TIME_LOW, 24 bits of µs) wraps after this many µs."""
 _HIGH_JITTER = 10  # TIME_HIGH may step back this much without a wrap (event_camera_codecs)
 _MAX_HIGH_STEP = 2048  # encoder: largest TIME_HIGH step between two emitted TIME_HIGH words
+
+Evt3Backend = Literal["auto", "numpy", "numba"]
+
+
+def _load_numba_kernel() -> ModuleType | None:
+    try:
+        return importlib.import_module("microexp.events._evt3_numba")
+    except ImportError:
+        return None
 
 
 def event_time_to_ros_ns(t_us: npt.ArrayLike, *, time_base: int = 0) -> npt.NDArray[np.int64]:
@@ -131,8 +144,17 @@ class Evt3Decoder:
     VECT_BASE_X and its vectors.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, backend: Evt3Backend = "auto") -> None:
+        kernel = None if backend == "numpy" else _load_numba_kernel()
+        if backend == "numba" and kernel is None:
+            raise ImportError("Evt3Decoder(backend='numba') needs numba (pip install numba)")
+        self._kernel = kernel
         self._state = _Evt3State()
+
+    @property
+    def backend(self) -> str:
+        """ "numba" when the compiled kernel is used, else "numpy"."""
+        return "numpy" if self._kernel is None else "numba"
 
     def reset(self) -> None:
         """Forget all stream state (time, wrap count, y, base x)."""
@@ -154,24 +176,48 @@ class Evt3Decoder:
             words = self._find_valid_time(words)
             if words.size == 0:
                 return DecodedEvents.empty()
+        if self._kernel is not None:
+            return self._decode_numba(words)
         return self._decode_valid(words)
+
+    def _decode_numba(self, words: npt.NDArray[np.uint16]) -> DecodedEvents:
+        assert self._kernel is not None
+        s = self._state
+        n_ev, n_tr, bad = self._kernel.count_evt3(words)
+        if bad >= 0:
+            raise DecodeError(
+                f"EVT 3.0: unknown event type 0x{int(words[bad]) >> 12:x} in word {bad} "
+                f"(0x{int(words[bad]):04x}) of a {2 * words.size}-byte packet"
+            )
+        events = np.empty(n_ev, dtype=EVENT_DTYPE)
+        triggers = np.empty(n_tr, dtype=TRIGGER_DTYPE)
+        state = np.array([s.high, s.low, s.y, s.base_x, s.polarity], dtype=np.int64)
+        self._kernel.decode_evt3_words(words, state, events, triggers)
+        s.high, s.low, s.y, s.base_x, s.polarity = (int(v) for v in state)
+        return DecodedEvents(events=events, triggers=triggers)
 
     # -- internals ---------------------------------------------------------------------------
 
     def _find_valid_time(self, words: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint16]:
         """Skip to the first TIME_LOW after a TIME_HIGH, updating time state on the way."""
+        span = 1024
+        while True:
+            head = words[:span]
+            codes = head >> 12
+            th = np.flatnonzero(codes == TIME_HIGH)
+            tl_after = np.flatnonzero(codes[th[0] :] == TIME_LOW) if th.size else th
+            if tl_after.size or span >= words.size:
+                break
+            span *= 8
         s = self._state
-        codes = words >> 12
-        th = np.flatnonzero(codes == TIME_HIGH)
         if th.size == 0:
             tl = np.flatnonzero(codes == TIME_LOW)
             if tl.size:
-                s.low = int(words[tl[-1]] & 0xFFF)
+                s.low = int(head[tl[-1]] & 0xFFF)
             return words[:0]
-        tl_after = np.flatnonzero(codes[th[0] :] == TIME_LOW)
-        end = th[0] + tl_after[0] if tl_after.size else words.size
+        end = int(th[0] + tl_after[0]) if tl_after.size else head.size
         prefix_th = th[th < end]
-        highs = _unroll_highs((words[prefix_th] & 0xFFF).astype(np.int64), s.high)
+        highs = _unroll_highs((head[prefix_th] & 0xFFF).astype(np.int64), s.high)
         s.high = int(highs[-1])
         if not tl_after.size:
             return words[:0]
@@ -258,7 +304,7 @@ class Evt3Decoder:
         self,
         words: npt.NDArray[np.uint16],
         codes: npt.NDArray[np.uint8],
-        payload: npt.NDArray[np.uint16],
+        payload: npt.NDArray[np.integer],
         is_addr_x: npt.NDArray[np.bool_],
         is_vec: npt.NDArray[np.bool_],
     ) -> tuple[EventArray, npt.NDArray[np.intp]]:
@@ -409,9 +455,7 @@ class Evt3Encoder:
         # filler TIME_HIGH words
         fill_items = np.repeat(np.arange(m), n_fill)
         if fill_items.size:
-            fill_rank = np.arange(fill_items.size) - np.repeat(
-                np.cumsum(n_fill) - n_fill, n_fill
-            )
+            fill_rank = np.arange(fill_items.size) - np.repeat(np.cumsum(n_fill) - n_fill, n_fill)
             fill_high = prev_high[fill_items] + (fill_rank + 1) * _MAX_HIGH_STEP
             out[starts[fill_items] + fill_rank] = (TIME_HIGH << 12) | (fill_high & 0xFFF)
         pos = starts + n_fill
@@ -448,4 +492,3 @@ class Evt3Encoder:
         self._started = True
         self._last_t = int(item_t[-1])
         return out.astype("<u2").tobytes()
-

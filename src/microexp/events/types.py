@@ -14,8 +14,8 @@ import numpy.typing as npt
 
 __all__ = [
     "EVENT_DTYPE",
-    "DecodedEvents",
     "TRIGGER_DTYPE",
+    "DecodedEvents",
     "EventArray",
     "SensorSize",
     "TriggerArray",

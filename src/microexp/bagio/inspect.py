@@ -133,7 +133,7 @@ def inspect_bag(path: Path | str, *, decode_events: bool = True) -> BagSummary:
                 span_s = (stats.t_last_us - stats.t_first_us) / 1e6
                 n = stats.events_on + stats.events_off
                 stats.event_rate_hz = n / span_s if span_s > 0 else 0.0
-        summary.notes = reader.notes
+        summary.notes = reader.notes + summary.notes
     return summary
 
 

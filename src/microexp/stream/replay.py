@@ -1,0 +1,229 @@
+"""Run the streaming engine over a recorded bag: what the live node would have published.
+
+The bag's event topic is decoded message by message (one long-lived
+:class:`~microexp.bagio.event_topics.EventTopicDecoder`) and pushed into a
+:class:`~microexp.stream.engine.StreamingEngine`, exactly as the ROS node does with live
+messages. Sensor time is mapped to ROS time per stream with the exporter's rule: a sample
+``header.stamp − first event time`` per packet when the stamp is plausible (within 60 s of the
+bag's receive time), else ``receive time − last event time``; the running median of the last
+``window`` samples is used. Truth for scoring is read from ``/microexp/ground_truth`` (simulator)
+or, failing that, from the protocol's valid segments on ``/microexp/protocol``.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from microexp.errors import BagError, DecodeError, OutputExistsError
+from microexp.stream.config import StreamConfig
+from microexp.stream.engine import SliceModel, SlicePrediction, StreamingEngine
+from microexp.stream.scoring import TrueAction
+
+__all__ = [
+    "GROUND_TRUTH_TOPIC",
+    "PROTOCOL_TOPIC",
+    "ReplayResult",
+    "StampMapper",
+    "actions_from_protocol",
+    "pick_event_topic",
+    "replay_bag",
+    "write_predictions_csv",
+]
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_TOPIC = "/microexp/protocol"
+GROUND_TRUTH_TOPIC = "/microexp/ground_truth"
+EVENT_TYPES = ("event_camera_msgs/msg/EventPacket", "dv_ros2_msgs/msg/EventArray")
+PREFERRED_TOPICS = ("/davis/events", "/evk4/events")
+PLAUSIBLE_NS = 60_000_000_000
+
+
+class StampMapper:
+    """Sensor µs → ROS ns offset, a running median of per-packet samples (module docstring)."""
+
+    def __init__(self, *, window: int = 32) -> None:
+        self._samples: deque[int] = deque(maxlen=max(1, window))
+        self.offset_ns = 0
+
+    def update(self, *, t_first_us: int, t_last_us: int, stamp_ns: int, receive_ns: int) -> int:
+        if abs(stamp_ns - receive_ns) < PLAUSIBLE_NS:
+            sample = stamp_ns - t_first_us * 1000
+        else:
+            sample = receive_ns - t_last_us * 1000
+        self._samples.append(sample)
+        self.offset_ns = int(np.median(np.fromiter(self._samples, np.int64)))
+        return self.offset_ns
+
+
+def pick_event_topic(topics: Mapping[str, Any], topic: str | None, *, where: str) -> str:
+    """``topic`` if the bag has it as an event topic, else the first of /davis/events, /evk4/events
+    or any event topic."""
+    events = [name for name, info in topics.items() if info.msgtype in EVENT_TYPES]
+    if topic is not None:
+        if topic not in topics:
+            raise BagError(f"{where}: no topic {topic} (has {sorted(topics)})")
+        if topic not in events:
+            raise BagError(f"{where}: topic {topic} is {topics[topic].msgtype}, not an event topic")
+        return topic
+    for name in (*PREFERRED_TOPICS, *sorted(events)):
+        if name in events:
+            return name
+    raise BagError(f"{where}: no event topic (EventPacket or dv EventArray) in {sorted(topics)}")
+
+
+def _stamp(header: Any) -> int:
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+def actions_from_protocol(messages: Iterable[Any]) -> list[TrueAction]:
+    """True actions from ``ProtocolEvent`` messages: valid attempts with a perform window."""
+    from microexp.protocol.events import EventKind, Phase, ProtocolEvent
+    from microexp.protocol.labels import segments_from_events
+
+    events = [
+        ProtocolEvent(
+            kind=EventKind(int(m.kind)),
+            phase=Phase(int(m.phase)),
+            stamp_ns=_stamp(m.header),
+            session_id=str(m.session_id),
+            subject_id=str(m.subject_id),
+            segment_index=int(m.segment_index),
+            attempt=int(m.attempt),
+            label=str(m.label),
+            au_numbers=tuple(int(n) for n in m.au_numbers),
+            valid=bool(m.valid),
+            detail=str(m.detail),
+        )
+        for m in messages
+    ]
+    out = []
+    for seg in segments_from_events(events):
+        if not seg.valid or seg.perform_start_ns < 0 or seg.run == "demo":
+            continue
+        end = seg.perform_end_ns if seg.perform_end_ns >= 0 else seg.end_ns
+        out.append(TrueAction(seg.label, seg.perform_start_ns, end, "protocol"))
+    return out
+
+
+@dataclass(slots=True)
+class ReplayResult:
+    predictions: list[SlicePrediction]
+    actions: list[TrueAction]
+    topic: str
+    messages: int = 0
+    events: int = 0
+    decode_errors: int = 0
+    wall_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def replay_bag(
+    path: str | Path,
+    model: SliceModel,
+    *,
+    config: StreamConfig,
+    topic: str | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> ReplayResult:
+    """Stream the bag's event topic through a fresh engine; ``progress(n)`` after n messages."""
+    from microexp.bagio.event_topics import EventTopicDecoder
+    from microexp.bagio.reader import open_bag
+
+    started = time.perf_counter()
+    with open_bag(path) as bag:
+        topics = bag.topics
+        event_topic = pick_event_topic(topics, topic, where=str(path))
+        wanted = [event_topic] + [t for t in (PROTOCOL_TOPIC, GROUND_TRUTH_TOPIC) if t in topics]
+        decoder = EventTopicDecoder(event_topic)
+        mapper = StampMapper()
+        engine: StreamingEngine | None = None
+        result = ReplayResult([], [], event_topic)
+        protocol_msgs: list[Any] = []
+        truth: list[TrueAction] = []
+        last_seq: int | None = None
+        for raw in bag.messages(topics=wanted):
+            if raw.topic == PROTOCOL_TOPIC:
+                protocol_msgs.append(bag.deserialize(raw))
+                continue
+            if raw.topic == GROUND_TRUTH_TOPIC:
+                gt = bag.deserialize(raw)
+                truth.append(
+                    TrueAction(str(gt.label), int(gt.onset_ns), int(gt.offset_ns), "ground_truth")
+                )
+                continue
+            result.messages += 1
+            if progress is not None:
+                progress(result.messages)
+            try:
+                chunk = decoder.decode(raw)
+            except DecodeError as err:
+                result.decode_errors += 1
+                log.warning("%s", err)
+                continue
+            if chunk.seq is not None and last_seq is not None and chunk.seq != last_seq + 1:
+                result.notes.append(f"message {raw.index}: seq {chunk.seq} after {last_seq}")
+            last_seq = chunk.seq
+            if engine is None:
+                engine = StreamingEngine(
+                    model, config=config, width=chunk.width, height=chunk.height
+                )
+            ev = chunk.events
+            if ev.shape[0] == 0:
+                continue
+            result.events += int(ev.shape[0])
+            offset = mapper.update(
+                t_first_us=int(ev["t"][0]),
+                t_last_us=int(ev["t"][-1]),
+                stamp_ns=chunk.stamp_ns,
+                receive_ns=raw.log_time_ns,
+            )
+            result.predictions.extend(engine.push_events(ev, stamp_offset_ns=offset))
+        if engine is not None:
+            result.predictions.extend(engine.flush())
+        result.notes.extend(bag.notes)
+    result.actions = truth if truth else actions_from_protocol(protocol_msgs)
+    result.wall_s = time.perf_counter() - started
+    return result
+
+
+CSV_FIXED = [
+    "index", "t_start_us", "t_end_us", "stamp_ns", "events", "face_x", "face_y", "face_w",
+    "face_h", "top1", "top1_score", "topk", "onsets", "offsets", "active", "emotion",
+    "emotion_score", "latency_ms", "reset_before",
+]  # fmt: skip
+
+
+def write_predictions_csv(
+    path: str | Path, predictions: Sequence[SlicePrediction], *, overwrite: bool = False
+) -> Path:
+    """One row per slice: the fixed columns above, then ``score_<label>`` per class."""
+    out = Path(path)
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"{out} exists (use --force to overwrite)")
+    labels = predictions[0].labels if predictions else ()
+    tmp = out.with_name(out.name + ".partial")
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow([*CSV_FIXED, *(f"score_{lb}" for lb in labels)])
+        for p in predictions:
+            box = p.face_box or ("", "", "", "")
+            top1, top1_score = p.topk[0] if p.topk else ("", 0.0)
+            w.writerow([
+                p.index, p.t_start_us, p.t_end_us, p.stamp_ns, p.events_in_slice, *box,
+                top1, f"{top1_score:.4f}", ";".join(f"{lb}:{s:.4f}" for lb, s in p.topk),
+                ";".join(p.onsets), ";".join(p.offsets), ";".join(p.active), p.emotion or "",
+                f"{p.emotion_score:.4f}", f"{p.latency_ms:.3f}", int(p.reset_before),
+                *(f"{s:.4f}" for s in p.scores.tolist()),
+            ])  # fmt: skip
+    tmp.replace(out)
+    return out

@@ -44,8 +44,10 @@ def main() -> None:
 
     t_tonic, ref = best(lambda: to_frame(events))
     # tonic starts at the first event and drops the incomplete last slice
-    print(f"tonic {tonic.__version__} ToFrame: {n / t_tonic / 1e6:6.1f} M events/s "
-          f"({t_tonic * 1e3:.0f} ms, best of {args.repeats})")
+    print(
+        f"tonic {tonic.__version__} ToFrame: {n / t_tonic / 1e6:6.1f} M events/s "
+        f"({t_tonic * 1e3:.0f} ms, best of {args.repeats})"
+    )
     ok = True
     for backend in ("numpy", "numba"):
         try:
@@ -57,9 +59,11 @@ def main() -> None:
             events, sensor=sensor, slice_us=33000, n_slices=len(ref), backend=b))  # fmt: skip
         identical = ref.shape == ours.shape and bool(np.array_equal(ref, ours))
         ok = ok and identical
-        print(f"microexp count_frames[{backend}]: {n / t_ours / 1e6:6.1f} M events/s "
-              f"({t_ours * 1e3:.0f} ms); identical to tonic: {identical}; "
-              f"speed-up vs tonic: {t_tonic / t_ours:.1f}x")
+        print(
+            f"microexp count_frames[{backend}]: {n / t_ours / 1e6:6.1f} M events/s "
+            f"({t_ours * 1e3:.0f} ms); identical to tonic: {identical}; "
+            f"speed-up vs tonic: {t_tonic / t_ours:.1f}x"
+        )
     if not ok:
         raise SystemExit("frames differ from tonic")
 

@@ -31,7 +31,12 @@ def test_real_bag_published_counts(real_bag: Path) -> None:
     with open_bag(real_bag) as bag:
         for raw in bag.messages():
             chunk = decoder.decode(raw)
-            assert (chunk.width, chunk.height, chunk.encoding, chunk.time_base) == (640, 480, "evt3", 0)
+            assert (chunk.width, chunk.height, chunk.encoding, chunk.time_base) == (
+                640,
+                480,
+                "evt3",
+                0,
+            )
             on += int(chunk.events["p"].sum())
             off += int((chunk.events["p"] == 0).sum())
             triggers += chunk.triggers.size

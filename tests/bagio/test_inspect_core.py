@@ -62,7 +62,10 @@ def test_seq_gaps_segments_and_decode_errors(tmp_path: Path) -> None:
     segs = summary.topics["/microexp/protocol"].segments
     assert segs is not None
     assert [(s.segment_index, s.attempt, s.label, s.valid) for s in segs] == [
-        (0, 1, "AU12", False), (0, 2, "AU12", True), (1, 1, "AU4", True)]
+        (0, 1, "AU12", False),
+        (0, 2, "AU12", True),
+        (1, 1, "AU4", True),
+    ]
     assert (segs[1].start_ns, segs[1].end_ns) == (4 * S, 6 * S)
     assert segs[2].end_ns is None
     counts_only = inspect_bag(bag, decode_events=False)

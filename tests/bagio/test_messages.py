@@ -33,15 +33,18 @@ def test_fields_are_set_and_arrays_keep_their_dtype() -> None:
     assert back.au_numbers.tolist() == [6, 12]
     info = M.build_message(TS, "microexp_msgs/msg/SessionInfo", lux=float("nan"))
     assert math.isnan(M.deserialize(TS, M.serialize(TS, info), info.__msgtype__).lux)
-    summary = M.build_message(TS, "microexp_msgs/msg/SyncSummary", offsets=[
-        M.build_message(TS, "microexp_msgs/msg/CameraSync", camera="davis", offset_ns=-5)])
+    summary = M.build_message(
+        TS,
+        "microexp_msgs/msg/SyncSummary",
+        offsets=[M.build_message(TS, "microexp_msgs/msg/CameraSync", camera="davis", offset_ns=-5)],
+    )
     back = M.deserialize(TS, M.serialize(TS, summary), summary.__msgtype__)
     assert back.offsets[0].camera == "davis" and back.offsets[0].offset_ns == -5
     assert back.messages.dtype == np.uint64
 
 
 def test_unknown_field_and_type() -> None:
-    with pytest.raises(ConfigError, match="ProtocolEvent has no field .*'colour'"):
+    with pytest.raises(ConfigError, match=r"ProtocolEvent has no field .*'colour'"):
         M.build_message(TS, "microexp_msgs/msg/ProtocolEvent", colour=1)
     with pytest.raises(ConfigError, match="unknown message type foo/msg/Bar"):
         M.build_message(TS, "foo/msg/Bar")
@@ -53,7 +56,12 @@ def test_event_packet_carries_the_payload() -> None:
     back = M.deserialize(TS, M.serialize(TS, msg), M.EVENT_PACKET)
     assert back.events.tobytes() == b"\x01\x02\x03"
     assert (back.width, back.height, back.seq, back.time_base, back.encoding) == (
-        1280, 720, 42, 7, "evt3")
+        1280,
+        720,
+        42,
+        7,
+        "evt3",
+    )
     assert back.is_bigendian is False
 
 

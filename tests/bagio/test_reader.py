@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -88,15 +87,15 @@ def test_empty_folder(tmp_path: Path) -> None:
 def test_garbage_files(tmp_path: Path) -> None:
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"not a bag at all" * 10)
-    with pytest.raises(BagError, match="junk.bin.*neither an MCAP nor a sqlite3"):
+    with pytest.raises(BagError, match=r"junk.bin.*neither an MCAP nor a sqlite3"):
         open_bag(junk)
     fake_db = tmp_path / "fake.db3"
     fake_db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
-    with pytest.raises(BagError, match="fake.db3"):
+    with pytest.raises(BagError, match=r"fake.db3"):
         open_bag(fake_db)
     fake_mcap = tmp_path / "fake.mcap"
     fake_mcap.write_bytes(b"\x89MCAP0\r\n")
-    with pytest.raises(BagError, match="fake.mcap.*header"):
+    with pytest.raises(BagError, match=r"fake.mcap.*header"):
         open_bag(fake_mcap)
 
 
@@ -115,7 +114,9 @@ def _chunk_ends(mcap_file: Path) -> list[tuple[int, int]]:
 
 
 @pytest.mark.parametrize("compression", [None, "zstd"])
-def test_truncated_mcap_reads_up_to_last_complete_chunk(tmp_path: Path, compression: str | None) -> None:
+def test_truncated_mcap_reads_up_to_last_complete_chunk(
+    tmp_path: Path, compression: str | None
+) -> None:
     bag = tmp_path / "bag"
     write_packet_bag(bag, n=40, compression=compression)
     full = bag / "bag.mcap"
@@ -138,7 +139,7 @@ def test_truncated_mcap_reads_up_to_last_complete_chunk(tmp_path: Path, compress
         if cut in mid_record:
             assert any("cut off" in n for n in notes), notes
     (tmp_path / "cut_header.mcap").write_bytes(data[:30])
-    with pytest.raises(BagError, match="cut_header.mcap.*header"):
+    with pytest.raises(BagError, match=r"cut_header.mcap.*header"):
         open_bag(tmp_path / "cut_header.mcap")
 
 

@@ -16,7 +16,9 @@ from .conftest import EVENT_TOPIC, REAL_RIHS01, write_packet_bag
 
 @pytest.mark.parametrize("storage", ["mcap", "sqlite3"])
 @pytest.mark.parametrize("compression", [None, "zstd"])
-def test_round_trip_through_rosbags_reader(tmp_path: Path, storage: str, compression: str | None) -> None:
+def test_round_trip_through_rosbags_reader(
+    tmp_path: Path, storage: str, compression: str | None
+) -> None:
     from rosbags.rosbag2 import Reader
 
     bag = tmp_path / "bag"
@@ -69,7 +71,7 @@ def test_mcap_is_read_by_foxglove_mcap_ros2(tmp_path: Path) -> None:
 
 def test_refuses_to_overwrite(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
-    with pytest.raises(OutputExistsError, match="taken.*exists"):
+    with pytest.raises(OutputExistsError, match=r"taken.*exists"):
         BagWriter(tmp_path / "taken")
 
 

@@ -7,8 +7,14 @@ import pytest
 
 from microexp.cli.main import main
 
-REAL_BAG = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real" / (
-    "event_camera_py_test_events_1")
+REAL_BAG = (
+    Path(__file__).resolve().parents[2]
+    / ".."
+    / "shared"
+    / "data"
+    / "real"
+    / ("event_camera_py_test_events_1")
+)
 TOPIC = "/event_camera/events"
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from lz4.frame import decompress as lz4_decompress  # type: ignore[import-untyped]
+from lz4.frame import decompress as lz4_decompress
 
 from microexp.errors import BagError
 
@@ -195,8 +195,10 @@ class McapFile:
                     op, content = -1, None
                 if content is None:
                     if op != -2:  # -2: clean end of file
-                        self._note_once(f"{self.path.name}: cut off at byte {offset} (record "
-                                        f"incomplete); read every complete chunk before it")
+                        self._note_once(
+                            f"{self.path.name}: cut off at byte {offset} (record "
+                            f"incomplete); read every complete chunk before it"
+                        )
                     return
                 if op in (_OP_DATA_END, _OP_FOOTER):
                     return
@@ -206,8 +208,10 @@ class McapFile:
                     else:
                         yield from self._record(op, memoryview(content), lo, hi)
                 except (struct.error, UnicodeDecodeError, zstd.ZstdError, RuntimeError) as err:
-                    self._note_once(f"{self.path.name}: corrupt record at byte {offset} ({err}); "
-                                    "stopped reading there")
+                    self._note_once(
+                        f"{self.path.name}: corrupt record at byte {offset} ({err}); "
+                        "stopped reading there"
+                    )
                     return
 
     def _chunk(self, buf: memoryview, lo: int, hi: int) -> Iterator[tuple[int, int, memoryview]]:

@@ -75,7 +75,9 @@ class SqliteFile:
             self._conn = self._connect(copy)
             self._load()
         except sqlite3.DatabaseError as err:
-            raise BagError(f"{self.path}: cannot read sqlite3 storage with its WAL ({err})") from err
+            raise BagError(
+                f"{self.path}: cannot read sqlite3 storage with its WAL ({err})"
+            ) from err
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -114,7 +116,8 @@ class SqliteFile:
     ) -> Iterator[tuple[int, int, bytes]]:
         """Yield ``(topic_id, log_time_ns, data)`` in log-time order, streaming from the cursor."""
         assert self._conn is not None
-        where, params = [], []
+        where: list[str] = []
+        params: list[int] = []
         if topic_ids is not None:
             where.append(f"topic_id IN ({','.join('?' * len(topic_ids))})")
             params.extend(topic_ids)

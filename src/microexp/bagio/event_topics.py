@@ -71,7 +71,7 @@ class EventTopicDecoder:
         from microexp.events.packet import make_packet_decoder
 
         try:
-            msg = self._typestore.deserialize_cdr(raw.data, EVENT_PACKET)
+            msg: Any = self._typestore.deserialize_cdr(raw.data, EVENT_PACKET)
         except Exception as err:  # rosbags raises assorted errors on bad CDR
             raise DecodeError(f"{where}: bad EventPacket CDR ({err})") from err
         key = (str(msg.encoding), int(msg.width), int(msg.height))

@@ -116,7 +116,9 @@ def inspect_bag(path: Path | str, *, decode_events: bool = True) -> BagSummary:
             summary.topics[name] = TopicSummary(info.msgtype, info.count)
         wanted = [n for n, t in summary.topics.items() if t.type == PROTOCOL_EVENT or (
             decode_events and t.type in EVENT_TYPES)]  # fmt: skip
-        decoders = {n: EventTopicDecoder(n) for n in wanted if summary.topics[n].type in EVENT_TYPES}
+        decoders = {
+            n: EventTopicDecoder(n) for n in wanted if summary.topics[n].type in EVENT_TYPES
+        }
         protocol: dict[str, list[Any]] = {n: [] for n in wanted if n not in decoders}
         for name in decoders:
             summary.topics[name].events = EventStats()

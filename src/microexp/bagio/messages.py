@@ -108,8 +108,10 @@ def image(
 ) -> Any:
     """``sensor_msgs/msg/Image`` from an ``[H, W]`` (mono8) or ``[H, W, 3]`` (rgb8) uint8 array."""
     channels = 1 if encoding == "mono8" else 3
-    if pixels.dtype != np.uint8 or pixels.ndim != (2 if channels == 1 else 3) or (
-        channels == 3 and pixels.shape[2] != 3
+    if (
+        pixels.dtype != np.uint8
+        or pixels.ndim != (2 if channels == 1 else 3)
+        or (channels == 3 and pixels.shape[2] != 3)
     ):
         raise ConfigError(f"{encoding} image needs uint8 pixels, got {pixels.dtype} {pixels.shape}")
     height, width = pixels.shape[:2]

@@ -130,9 +130,11 @@ class BagReader:
             if not file.exists():
                 self._note(f"metadata lists {rel} but it is missing; skipped")
                 continue
-            kind = _kind_of(file) if storage not in ("mcap", "sqlite3") else storage
+            kind = _kind_of(file)  # the file decides; metadata can be wrong or empty
             if kind is None:
                 raise BagError(f"{file}: neither an MCAP nor a sqlite3 rosbag2 file")
+            if storage in ("mcap", "sqlite3") and storage != kind:
+                self._note(f"metadata.yaml says {storage} but {rel} is {kind}; read as {kind}")
             out.append((file, kind))
         if storage not in ("mcap", "sqlite3") and out:
             self._note(
@@ -154,8 +156,9 @@ class BagReader:
             if isinstance(file, SqliteFile):
                 self._defs.update(file.msgdefs)
                 for tid, t in file.topics.items():
-                    entries.append((t.name, t.msgtype, file.counts.get(tid, 0), t.serialization,
-                                    t.type_hash))
+                    entries.append(
+                        (t.name, t.msgtype, file.counts.get(tid, 0), t.serialization, t.type_hash)
+                    )
             else:
                 counts = file.scan_counts()
                 for cid, ch in file.channels.items():
@@ -163,8 +166,15 @@ class BagReader:
                     if schema is not None and schema.data:
                         self._defs.setdefault(schema.name, (schema.encoding, schema.data))
                     msgtype = schema.name if schema else ""
-                    entries.append((ch.topic, msgtype, counts.get(cid, 0), ch.message_encoding,
-                                    ch.metadata.get("topic_type_hash", "")))
+                    entries.append(
+                        (
+                            ch.topic,
+                            msgtype,
+                            counts.get(cid, 0),
+                            ch.message_encoding,
+                            ch.metadata.get("topic_type_hash", ""),
+                        )
+                    )
             for name, msgtype, count, ser, thash in entries:
                 self._check_hash(name, msgtype, thash)
                 if self._defs.get(msgtype, ("",))[0] == "ros2idl" and (
@@ -211,9 +221,11 @@ class BagReader:
         for file in self._files:
             stream: Iterator[tuple[str, str, int, bytes | memoryview]]
             if isinstance(file, SqliteFile):
-                ids = None if wanted is None else [
-                    i for i, t in file.topics.items() if t.name in wanted
-                ]
+                ids = (
+                    None
+                    if wanted is None
+                    else [i for i, t in file.topics.items() if t.name in wanted]
+                )
                 stream = (
                     (file.topics[tid].name, file.topics[tid].msgtype, stamp, data)
                     for tid, stamp, data in file.messages(
@@ -298,7 +310,10 @@ class BagReader:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 

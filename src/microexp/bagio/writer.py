@@ -51,8 +51,17 @@ def qos_profile(preset: QosPreset) -> Qos:
     reliability = QosReliability.BEST_EFFORT if preset == "sensor_data" else QosReliability.RELIABLE
     durability = QosDurability.TRANSIENT_LOCAL if preset == "latched" else QosDurability.VOLATILE
     depth = {"sensor_data": 5, "reliable": 10, "latched": 1}[preset]
-    return Qos(QosHistory.KEEP_LAST, depth, reliability, durability, _T0, _T0,
-               QosLiveliness.AUTOMATIC, _T0, False)
+    return Qos(
+        QosHistory.KEEP_LAST,
+        depth,
+        reliability,
+        durability,
+        _T0,
+        _T0,
+        QosLiveliness.AUTOMATIC,
+        _T0,
+        False,
+    )
 
 
 QOS_PRESETS: tuple[QosPreset, ...] = ("reliable", "sensor_data", "latched")
@@ -101,7 +110,10 @@ class BagWriter:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -128,7 +140,9 @@ class BagWriter:
         self._require_open()
         conn = self._connections.get(topic)
         if conn is None:
-            raise BagError(f"{self.path}: topic {topic} was not added (has {sorted(self._connections)})")
+            raise BagError(
+                f"{self.path}: topic {topic} was not added (has {sorted(self._connections)})"
+            )
         self._writer.write(conn, int(log_time_ns), data)
         self._since_flush += 1
         self._flush_if_due()

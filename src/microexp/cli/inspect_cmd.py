@@ -42,11 +42,14 @@ def _num(value: object) -> str:
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join("-" * w for w in widths)
-    fmt = [h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))]
+    fmt = [
+        h.ljust(w) if i < 2 else h.rjust(w)
+        for i, (h, w) in enumerate(zip(header, widths, strict=True))
+    ]
     out = ["  ".join(fmt), line]
     for row in rows:
         out.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(row, widths))))  # fmt: skip
+                             for i, (c, w) in enumerate(zip(row, widths, strict=True))))  # fmt: skip
     return out
 
 
@@ -62,9 +65,19 @@ def format_table(summary: BagSummary) -> str:
         header = ["event topic", "encoding", "size", "ON", "OFF", "triggers", "first µs",
                   "last µs", "ev/s", "lost msgs", "errors"]  # fmt: skip
         rows = [
-            [n, e.encoding, f"{e.width}x{e.height}", _num(e.events_on), _num(e.events_off),
-             _num(e.triggers), _num(e.t_first_us), _num(e.t_last_us), _num(e.event_rate_hz),
-             _num(e.seq_gaps), _num(e.decode_errors)]  # fmt: skip
+            [
+                n,
+                e.encoding,
+                f"{e.width}x{e.height}",
+                _num(e.events_on),
+                _num(e.events_off),
+                _num(e.triggers),
+                _num(e.t_first_us),
+                _num(e.t_last_us),
+                _num(e.event_rate_hz),
+                _num(e.seq_gaps),
+                _num(e.decode_errors),
+            ]
             for n, e in events
         ]
         lines += ["", *_table(header, rows)]
@@ -72,9 +85,19 @@ def format_table(summary: BagSummary) -> str:
         if topic.segments is None:
             continue
         rows = [
-            [str(s.segment_index), s.label, _num(s.attempt), _num(s.start_ns), _num(s.end_ns),
-             _num(None if s.start_ns is None or s.end_ns is None else (s.end_ns - s.start_ns) / 1e6),
-             "yes" if s.valid else "no"]  # fmt: skip
+            [
+                str(s.segment_index),
+                s.label,
+                _num(s.attempt),
+                _num(s.start_ns),
+                _num(s.end_ns),
+                _num(
+                    None
+                    if s.start_ns is None or s.end_ns is None
+                    else (s.end_ns - s.start_ns) / 1e6
+                ),
+                "yes" if s.valid else "no",
+            ]
             for s in topic.segments
         ]
         lines += ["", f"segments on {name}:"]

@@ -15,7 +15,7 @@ __all__ = ["bin_counts"]
 
 
 @njit(cache=True, nogil=True)
-def _bin(xs, ys, ps, ts, t_start, slice_us, n_slices, out):  # type: ignore[no-untyped-def]
+def _bin(xs, ys, ps, ts, t_start, slice_us, n_slices, out):
     height = out.shape[2]
     width = out.shape[3]
     lo = 1

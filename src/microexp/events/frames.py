@@ -12,12 +12,12 @@ bins stay in cache), else one call over ``(slice, polarity, y, x)``; ``numba`` (
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
-
 import importlib
 from types import ModuleType
 from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
 
 from microexp.errors import MicroexpError
 from microexp.events.types import EventArray, SensorSize
@@ -110,8 +110,8 @@ def _bin_numpy(
         # time-sorted: each slice is a contiguous run; a bincount per slice stays in cache
         bounds = np.searchsorted(t, edges, side="left")
         out = np.empty((n_slices, plane), dtype=np.int32)
-        for k in range(n_slices):
-            out[k] = np.bincount(flat[bounds[k] : bounds[k + 1]], minlength=plane)
+        for i in range(n_slices):
+            out[i] = np.bincount(flat[bounds[i] : bounds[i + 1]], minlength=plane)
         return out.reshape(n_slices, 2, height, width)
     k = t - t_start_us
     keep = (k >= 0) & (k < n_slices * slice_us)

@@ -49,21 +49,34 @@ class RecorderConfig:
 
 
 _KEYS = {
-    "output", "topics", "types", "qos", "wait_for", "storage", "compression", "depth",
-    "require_consent", "session_topic", "stats_period_s",
+    "output",
+    "topics",
+    "types",
+    "qos",
+    "wait_for",
+    "storage",
+    "compression",
+    "depth",
+    "require_consent",
+    "session_topic",
+    "stats_period_s",
 }
 
 
 def _strings(params: Mapping[str, object], key: str, source: str) -> list[str]:
     value = params.get(key, [])
-    if isinstance(value, str) or not isinstance(value, Sequence) or not all(
-        isinstance(v, str) for v in value
+    if (
+        isinstance(value, str)
+        or not isinstance(value, Sequence)
+        or not all(isinstance(v, str) for v in value)
     ):
         raise ConfigError(f"{source}: {key} must be a list of strings, got {value!r}")
     return [str(v) for v in value]
 
 
-def recorder_config_from_params(params: Mapping[str, object], *, source: str = "recorder") -> RecorderConfig:
+def recorder_config_from_params(
+    params: Mapping[str, object], *, source: str = "recorder"
+) -> RecorderConfig:
     """Build and validate the config from the node's parameters (``topics``/``types``/``qos`` are
     parallel lists; ``qos`` may be empty for all-``auto``; ``wait_for`` names topics of ``topics``)."""
     unknown = sorted(set(params) - _KEYS)
@@ -90,7 +103,9 @@ def recorder_config_from_params(params: Mapping[str, object], *, source: str = "
     specs = []
     for name, msgtype, choice in zip(topics, types, qos, strict=True):
         if choice not in get_args(QosChoice):
-            raise ConfigError(f"{source}: qos of {name} is {choice!r}; expected one of {get_args(QosChoice)}")
+            raise ConfigError(
+                f"{source}: qos of {name} is {choice!r}; expected one of {get_args(QosChoice)}"
+            )
         if msgtype.count("/") != 2 or "/msg/" not in msgtype:
             raise ConfigError(f"{source}: type of {name} is {msgtype!r}; expected 'pkg/msg/Type'")
         specs.append(TopicSpec(name=name, msgtype=msgtype, qos=choice, wait=name in wait_for))  # type: ignore[arg-type]
@@ -111,9 +126,16 @@ def recorder_config_from_params(params: Mapping[str, object], *, source: str = "
         raise ConfigError(f"{source}: require_consent must be a bool, got {consent!r}")
     session_topic = params.get("session_topic", "/microexp/session")
     if not isinstance(session_topic, str) or not session_topic.startswith("/"):
-        raise ConfigError(f"{source}: session_topic must be an absolute topic, got {session_topic!r}")
+        raise ConfigError(
+            f"{source}: session_topic must be an absolute topic, got {session_topic!r}"
+        )
     return RecorderConfig(
-        output=output, topics=tuple(specs), storage=storage, compression=compression,  # type: ignore[arg-type]
-        depth=depth, require_consent=consent, session_topic=session_topic,
+        output=output,
+        topics=tuple(specs),
+        storage=storage,
+        compression=compression,  # type: ignore[arg-type]
+        depth=depth,
+        require_consent=consent,
+        session_topic=session_topic,
         stats_period_s=float(period),
     )

@@ -73,7 +73,11 @@ class SessionRecorder:
         """Why recording has not started (empty once it has)."""
         if self.state is not RecorderState.WAITING:
             return []
-        reasons = [f"no message yet on {s.name}" for s in self.specs.values() if s.wait and s.name not in self._seen]
+        reasons = [
+            f"no message yet on {s.name}"
+            for s in self.specs.values()
+            if s.wait and s.name not in self._seen
+        ]
         if self.config.require_consent and not self.consent:
             reasons.append(
                 f"no SessionInfo with consent=true on {self.config.session_topic}"
@@ -134,11 +138,19 @@ class SessionRecorder:
         try:
             msg = self._typestore.deserialize_cdr(data, SESSION_TYPE)
         except Exception as err:  # rosbags raises several types on bad CDR
-            raise DecodeError(f"{self.config.session_topic}: bad SessionInfo ({len(data)} bytes)") from err
+            raise DecodeError(
+                f"{self.config.session_topic}: bad SessionInfo ({len(data)} bytes)"
+            ) from err
         self.consent = bool(msg.consent)
         self.session_id = str(msg.session_id)
-        if self.state is RecorderState.RECORDING and self.config.require_consent and not self.consent:
-            log.warning("recorder: consent withdrawn for session %s: closing the bag", self.session_id)
+        if (
+            self.state is RecorderState.RECORDING
+            and self.config.require_consent
+            and not self.consent
+        ):
+            log.warning(
+                "recorder: consent withdrawn for session %s: closing the bag", self.session_id
+            )
             self._write(self.specs[self.config.session_topic], data, arrival_ns)
             self.close(now_ns=arrival_ns)
 
@@ -147,8 +159,11 @@ class SessionRecorder:
             return
         path = Path(self.config.output)
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = BagWriter(path, storage=self.config.storage,
-                           compression="zstd" if self.config.compression == "zstd" else None)
+        writer = BagWriter(
+            path,
+            storage=self.config.storage,
+            compression="zstd" if self.config.compression == "zstd" else None,
+        )
         writer.__enter__()
         self._writer = writer
         for spec in self.specs.values():
@@ -171,7 +186,9 @@ class SessionRecorder:
         except DecodeError as err:
             log.warning("recorder: %s", err)
             stamp_ns = None
-        lost = self.stats[spec.name].observe(arrival_ns=arrival_ns, size=len(data), stamp_ns=stamp_ns, seq=seq)
+        lost = self.stats[spec.name].observe(
+            arrival_ns=arrival_ns, size=len(data), stamp_ns=stamp_ns, seq=seq
+        )
         if lost:
             log.warning("recorder: %s lost %d message(s) before seq %s", spec.name, lost, seq)
         self._writer.write(spec.name, arrival_ns, data)
@@ -179,7 +196,9 @@ class SessionRecorder:
     def _summary(self, snaps: list[TopicStatsSnapshot], now_ns: int) -> Any:
         types = self._typestore.types
         header = types["std_msgs/msg/Header"](
-            stamp=types["builtin_interfaces/msg/Time"](sec=now_ns // 1_000_000_000, nanosec=now_ns % 1_000_000_000),
+            stamp=types["builtin_interfaces/msg/Time"](
+                sec=now_ns // 1_000_000_000, nanosec=now_ns % 1_000_000_000
+            ),
             frame_id="",
         )
         return types[SUMMARY_TYPE](
@@ -190,6 +209,8 @@ class SessionRecorder:
             lost_messages=np.array([s.lost_seq for s in snaps], dtype=np.uint64),
             qos_lost=np.array([s.lost_qos for s in snaps], dtype=np.uint64),
             mean_rate_hz=np.array([s.mean_rate_hz for s in snaps], dtype=np.float64),
-            mean_lag_ms=np.array([0.0 if math.isnan(s.mean_lag_ms) else s.mean_lag_ms for s in snaps],
-                                 dtype=np.float64),
+            mean_lag_ms=np.array(
+                [0.0 if math.isnan(s.mean_lag_ms) else s.mean_lag_ms for s in snaps],
+                dtype=np.float64,
+            ),
         )

@@ -51,8 +51,9 @@ class TopicStats:
     lag_count: int = 0
     gaps: SeqGapCounter = field(default_factory=SeqGapCounter)
 
-    def observe(self, *, arrival_ns: int, size: int, stamp_ns: int | None = None,
-                seq: int | None = None) -> int:
+    def observe(
+        self, *, arrival_ns: int, size: int, stamp_ns: int | None = None, seq: int | None = None
+    ) -> int:
         """Record one message; returns the number of messages its ``seq`` says were lost."""
         self.messages += 1
         self.bytes_total += size
@@ -73,7 +74,13 @@ class TopicStats:
         mb_s = self.bytes_total / span_s / 1e6 if span_s > 0 else 0.0
         lag = self.lag_sum_ns / self.lag_count / 1e6 if self.lag_count else float("nan")
         return TopicStatsSnapshot(
-            topic=self.topic, messages=self.messages, bytes_total=self.bytes_total,
-            lost_seq=self.gaps.lost, lost_qos=self.lost_qos, restarts=self.gaps.restarts,
-            mean_rate_hz=rate, mean_lag_ms=lag, throughput_mb_s=mb_s,
+            topic=self.topic,
+            messages=self.messages,
+            bytes_total=self.bytes_total,
+            lost_seq=self.gaps.lost,
+            lost_qos=self.lost_qos,
+            restarts=self.gaps.restarts,
+            mean_rate_hz=rate,
+            mean_lag_ms=lag,
+            throughput_mb_s=mb_s,
         )

@@ -1,0 +1,186 @@
+"""The recording graph: cameras (drivers or simulators), protocol, recorder, sync monitor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from microexp.errors import ConfigError
+from microexp.rosgraph.rig import RigConfig, RigTopic
+from microexp.rosgraph.spec import LaunchEntity, NodeSpec, ProcessSpec
+
+__all__ = ["RecordArgs", "bag_path", "record_graph", "recorded_topics"]
+
+_CAMS = "cameras"
+
+
+@dataclass(frozen=True)
+class RecordArgs:
+    """Arguments of ``record.launch.py`` / ``microexp launch record`` (all have launch defaults)."""
+
+    subject: str = field(default="P00", metadata={"help": "subject id, e.g. P01"})
+    session: str = field(default="s1", metadata={"help": "session id"})
+    plan: str = field(default="demo_3au", metadata={"help": "protocol plan name or YAML path"})
+    output_dir: str = field(default="recordings", metadata={"help": "folder that receives the bag"})
+    cameras: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "comma-separated cameras of config/rig/rig.yaml (empty: its default_cameras; none: no camera)"
+        },
+    )
+    sim: bool = field(default=False, metadata={"help": "simulated cameras instead of the drivers"})
+    storage: Literal["mcap", "sqlite3"] = field(default="mcap", metadata={"help": "bag storage"})
+    compression: Literal["", "zstd"] = field(default="", metadata={"help": "'' or zstd"})
+    recorder: Literal["ours", "rosbag2"] = field(
+        default="ours",
+        metadata={
+            "help": "ours (consent/camera gate, loss counts) or rosbag2 (ros2 bag record + QoS overrides)"
+        },
+    )
+    sync_monitor: bool = field(default=True, metadata={"help": "start the sync monitor"})
+    protocol: bool = field(default=True, metadata={"help": "start the protocol node"})
+
+
+def bag_path(args: RecordArgs) -> Path:
+    return Path(args.output_dir) / f"{args.subject}_{args.session}"
+
+
+def _cameras(args: RecordArgs, rig: RigConfig) -> list[str]:
+    if args.cameras == ("none",):
+        return []
+    names = list(args.cameras) if args.cameras else list(rig.default_cameras)
+    unknown = sorted(set(names) - set(rig.cameras))
+    if unknown:
+        raise ConfigError(
+            f"launch argument cameras: unknown camera(s) {unknown}; rig has {sorted(rig.cameras)}"
+        )
+    return names
+
+
+def recorded_topics(args: RecordArgs, rig: RigConfig) -> list[RigTopic]:
+    """Every topic the recording holds, cameras first (sim: only what the simulator publishes)."""
+    topics = []
+    for cam in _cameras(args, rig):
+        topics += [t for t in rig.cameras[cam].topics if t.sim or not args.sim]
+    topics += list(rig.protocol_topics)
+    if args.sim:
+        topics += list(rig.sim_topics)
+    return topics
+
+
+def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
+    """The nodes and processes of one recording session, in start order."""
+    graph: list[LaunchEntity] = []
+    for cam in _cameras(args, rig):
+        c = rig.cameras[cam]
+        if args.sim:
+            graph.append(
+                NodeSpec(
+                    package="microexp",
+                    executable="sim_camera",
+                    name=f"sim_{cam}",
+                    parameters=(
+                        rig.file(c.sim_params.name),
+                        {"camera": cam, "subject_id": args.subject},
+                    ),
+                    condition="sim",
+                    role=f"camera:{cam}",
+                )
+            )
+        else:  # root namespace: the drivers' YAML files key their node names; topics are remapped
+            graph.append(
+                NodeSpec(
+                    package=c.driver.package,
+                    executable=c.driver.executable,
+                    name=c.driver.name,
+                    parameters=(rig.file(c.driver.params.name),),
+                    remappings=c.remappings,
+                    condition=_CAMS,
+                    role=f"camera:{cam}",
+                )
+            )
+    if args.protocol:
+        graph.append(
+            NodeSpec(
+                package="microexp",
+                executable="protocol_node",
+                name="protocol_node",
+                parameters=(
+                    rig.file("protocol.yaml"),
+                    {
+                        "subject_id": args.subject,
+                        "session_id": args.session,
+                        "plan": args.plan,
+                        "headless": args.sim,
+                    },
+                ),
+                condition="protocol",
+                role="protocol",
+            )
+        )
+    topics = recorded_topics(args, rig)
+    bag = str(bag_path(args))
+    if args.recorder == "ours":
+        graph.append(
+            NodeSpec(
+                package="microexp",
+                executable="recorder",
+                name="recorder",
+                parameters=(
+                    rig.file("recorder.yaml"),
+                    {
+                        "output": bag,
+                        "storage": args.storage,
+                        "compression": args.compression,
+                        "topics": tuple(t.name for t in topics),
+                        "types": tuple(t.msgtype for t in topics),
+                        "qos": tuple(t.qos for t in topics),
+                        "wait_for": tuple(t.name for t in topics if t.wait),
+                    },
+                ),
+                role="recorder",
+            )
+        )
+    else:
+        cmd = [
+            "ros2",
+            "bag",
+            "record",
+            "-o",
+            bag,
+            "-s",
+            args.storage,
+            "--qos-profile-overrides-path",
+            str(rig.file("rosbag2_qos.yaml")),
+        ]
+        if args.compression and args.storage == "mcap":
+            cmd += ["--storage-preset-profile", "zstd_fast"]  # MCAP chunk compression
+        elif args.compression:
+            cmd += ["--compression-mode", "file", "--compression-format", args.compression]
+        graph.append(
+            ProcessSpec(
+                name="rosbag2_recorder", cmd=(*cmd, *(t.name for t in topics)), role="recorder"
+            )
+        )
+    if args.sync_monitor:
+        cams = [
+            t for t in topics if t.name.startswith(tuple(f"/{c}/" for c in _cameras(args, rig)))
+        ]
+        graph.append(
+            NodeSpec(
+                package="microexp",
+                executable="sync_monitor",
+                name="sync_monitor",
+                parameters=(
+                    rig.file("sync_monitor.yaml"),
+                    {
+                        "topics": tuple(t.name for t in cams),
+                        "types": tuple(t.msgtype for t in cams),
+                    },
+                ),
+                condition="sync_monitor",
+                role="sync_monitor",
+            )
+        )
+    return graph

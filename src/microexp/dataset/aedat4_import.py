@@ -32,7 +32,8 @@ from microexp.dataset.manifest import ClipRecord, RejectRecord, make_clip_id
 from microexp.dataset.output import prepare_output
 from microexp.dataset.provenance import source_entry
 from microexp.errors import DecodeError, MicroexpError
-from microexp.events.types import EVENT_DTYPE, EventArray
+from microexp.events.aedat4 import read_aedat4
+from microexp.events.types import EventArray
 from microexp.faces.detectors import make_detector
 from microexp.faces.tracker import FaceTracker
 from microexp.faces.types import Box
@@ -126,46 +127,13 @@ class TakeData:
 
 
 def read_take(path: Path) -> TakeData:
-    """Events (and APS frames, if any) of an AEDAT4 file, through :mod:`microexp.events.aedat4`
-    when present, else dv-processing directly."""
-    try:
-        from microexp.events import aedat4 as ev_aedat4  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        ev_aedat4 = None
-    if ev_aedat4 is not None and hasattr(ev_aedat4, "read_aedat4"):
-        rec = ev_aedat4.read_aedat4(path)
-        frames = list(getattr(rec, "frames", None) or [])
-        width, height = (
-            (rec.size.width, rec.size.height) if hasattr(rec.size, "width") else rec.size
-        )
-        data = TakeData(rec.events, int(width), int(height))
-        for f in frames:
-            img = getattr(f, "image", f)
-            data.frames.append(np.asarray(img, dtype=np.uint8).squeeze())
-            data.frame_times_us.append(int(getattr(f, "t_us", getattr(f, "timestamp", 0))))
-        return data
-    import dv_processing as dv
-
-    try:
-        rec = dv.io.MonoCameraRecording(str(path))
-    except Exception as err:  # dv-processing raises RuntimeError and others
-        raise DecodeError(f"{path}: not a readable AEDAT4 file: {err}") from err
-    if not rec.isEventStreamAvailable():
-        raise DecodeError(f"{path}: AEDAT4 file has no event stream")
-    w, h = rec.getEventResolution()
-    chunks = []
-    while (batch := rec.getNextEventBatch()) is not None:
-        a = batch.numpy()
-        if a.size:
-            e = np.empty(a.size, EVENT_DTYPE)
-            e["x"], e["y"], e["t"], e["p"] = a["x"], a["y"], a["timestamp"], a["polarity"]
-            chunks.append(e)
-    data = TakeData(np.concatenate(chunks) if chunks else np.zeros(0, EVENT_DTYPE), int(w), int(h))
-    if rec.isFrameStreamAvailable():
-        while (frame := rec.getNextFrame()) is not None:
-            img = np.asarray(frame.image, dtype=np.uint8)
-            data.frames.append(img[:, :, 0] if img.ndim == 3 and img.shape[2] == 1 else img)
-            data.frame_times_us.append(int(frame.timestamp))
+    """Events (and APS frames, if any) of an AEDAT4 file via :func:`microexp.events.aedat4.read_aedat4`."""
+    rec = read_aedat4(path, frames=True)
+    data = TakeData(rec.events, int(rec.size.width), int(rec.size.height))
+    for img, t_us in zip(rec.frames, rec.frame_t_us.tolist(), strict=True):
+        a = np.asarray(img, dtype=np.uint8)
+        data.frames.append(a[:, :, 0] if a.ndim == 3 and a.shape[2] == 1 else a)
+        data.frame_times_us.append(int(t_us))
     return data
 
 

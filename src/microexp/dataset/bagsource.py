@@ -85,6 +85,15 @@ class BagSource:
     def deserialize(self, msg: RawMsg) -> Any:
         return self._reader.deserialize(msg)
 
+    @property
+    def notes(self) -> list[str]:
+        """Workarounds the reader applied (e.g. a recording cut off: complete chunks read)."""
+        return list(self._reader.notes)
+
+    @property
+    def message_counts(self) -> dict[str, int]:
+        return {t: int(info.count) for t, info in self._reader.topics.items()}
+
 
 @dataclass(frozen=True, slots=True)
 class DecodedPacket:

@@ -140,48 +140,60 @@ def _export_bag(
     bag: Path, out: Path, cfg: ExportConfig, report: ExportReport, *, progress: bool
 ) -> None:
     with BagSource(bag) as src:
-        session = read_session(src, cfg)
-        where = f"{bag.name} {cfg.protocol_topic}"
-        plans: list[_Plan] = []
-        checked, errors = validate_segments(session.segments, where=where)
-        for seg, error in zip(checked, errors, strict=True):
-            if not seg.valid:
-                _reject(report, bag, session, seg, seg.reason, error=error)
-                continue
-            cid = make_clip_id(
-                subject=session.subject,
-                session=session.session,
-                label=seg.label,
-                segment_index=seg.segment_index,
-                attempt=seg.attempt,
+        try:
+            _export_source(src, bag, out, cfg, report, progress=progress)
+        finally:
+            for note in src.notes:
+                if "cut off" in note or "truncat" in note:
+                    report.failures.append(
+                        f"{bag}: truncated bag: {note}; segments after the cut "
+                        "are missing or rejected"
+                    )
+                else:
+                    report.warnings.append(f"{bag}: {note}")
+
+
+def _export_source(
+    src: BagSource, bag: Path, out: Path, cfg: ExportConfig, report: ExportReport, *, progress: bool
+) -> None:
+    session = read_session(src, cfg)
+    where = f"{bag.name} {cfg.protocol_topic}"
+    plans: list[_Plan] = []
+    checked, errors = validate_segments(session.segments, where=where)
+    for seg, error in zip(checked, errors, strict=True):
+        if not seg.valid:
+            _reject(report, bag, session, seg, seg.reason, error=error)
+            continue
+        cid = make_clip_id(
+            subject=session.subject,
+            session=session.session,
+            label=seg.label,
+            segment_index=seg.segment_index,
+            attempt=seg.attempt,
+        )
+        if is_complete(out / "clips" / cid):
+            report.skipped.append(cid)
+            continue
+        plans.append(_Plan(cid, seg, onset_ns(seg) - cfg.margin_ns, offset_ns(seg) + cfg.margin_ns))
+    cams = []
+    for c in cfg.cameras:
+        present = [t for t in (c.events_topic, c.frames_topic) if t and t in src.topics]
+        absent = [t for t in (c.events_topic, c.frames_topic) if t and t not in src.topics]
+        if absent:
+            report.warnings.append(f"{bag.name}: camera {c.name}: topic(s) {absent} not in the bag")
+        if present:
+            cs = CameraStream(
+                c.name,
+                c.events_topic if c.events_topic in src.topics else "",
+                c.frames_topic if c.frames_topic in src.topics else "",
+                session.sync_offsets_ns.get(c.name, 0),
+                cfg.offset_window_packets,
             )
-            if is_complete(out / "clips" / cid):
-                report.skipped.append(cid)
-                continue
-            plans.append(
-                _Plan(cid, seg, onset_ns(seg) - cfg.margin_ns, offset_ns(seg) + cfg.margin_ns)
-            )
-        cams = []
-        for c in cfg.cameras:
-            present = [t for t in (c.events_topic, c.frames_topic) if t and t in src.topics]
-            absent = [t for t in (c.events_topic, c.frames_topic) if t and t not in src.topics]
-            if absent:
-                report.warnings.append(
-                    f"{bag.name}: camera {c.name}: topic(s) {absent} not in the bag"
-                )
-            if present:
-                cs = CameraStream(
-                    c.name,
-                    c.events_topic if c.events_topic in src.topics else "",
-                    c.frames_topic if c.frames_topic in src.topics else "",
-                    session.sync_offsets_ns.get(c.name, 0),
-                    cfg.offset_window_packets,
-                )
-                cs.attach(src)
-                cams.append(cs)
-        if not plans:
-            return
-        _stream(src, bag, out, cfg, session, cams, plans, report, progress=progress)
+            cs.attach(src)
+            cams.append(cs)
+    if not plans:
+        return
+    _stream(src, bag, out, cfg, session, cams, plans, report, progress=progress)
 
 
 def _stream(
@@ -199,7 +211,7 @@ def _stream(
     by_events = {c.events_topic: c for c in cams if c.events_topic}
     by_frames = {c.frames_topic: c for c in cams if c.frames_topic}
     topics = [*by_events, *by_frames]
-    total = sum(info.count for t, info in src._reader.topics.items() if t in topics)
+    total = sum(n for t, n in src.message_counts.items() if t in topics)
     slack = round(cfg.close_slack_s * 1e9)
     pending = sorted(plans, key=lambda p: p.start_ns)
     active: list[_Plan] = []

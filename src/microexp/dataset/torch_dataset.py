@@ -164,7 +164,6 @@ class ClipDataset(Dataset[tuple[torch.Tensor, int]]):
         max_len: int | None = None,
         crop: CropMode = "center",
         size: int = 64,
-        seed: int = 0,
         cache: bool = True,
     ) -> None:
         if modality not in CHANNELS:
@@ -195,7 +194,6 @@ class ClipDataset(Dataset[tuple[torch.Tensor, int]]):
                 self.root, len(self.clips), skipped_label, skipped_file, self._source_name(),
             )  # fmt: skip
         self.labels = [index[c.label] for c in self.clips]
-        self._rng = np.random.default_rng(seed)
         self._cache: dict[int, npt.NDArray[np.float32]] | None = {} if cache else None
 
     def _source_name(self) -> str:
@@ -251,8 +249,8 @@ class ClipDataset(Dataset[tuple[torch.Tensor, int]]):
         if self.max_len is not None and t > self.max_len:
             if self.crop == "start":
                 s = 0
-            elif self.crop == "random":
-                s = int(self._rng.integers(0, t - self.max_len + 1))
+            elif self.crop == "random":  # torch's global RNG: seeded per epoch by the trainer
+                s = int(torch.randint(0, t - self.max_len + 1, ()).item())
             else:
                 s = (t - self.max_len) // 2
             x = x[s : s + self.max_len]

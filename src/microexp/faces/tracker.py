@@ -10,10 +10,10 @@ __all__ = ["FaceTracker"]
 class FaceTracker:
     """Long-lived per camera stream; call :meth:`reset` between clips or recordings.
 
-    On a detection frame (every ``every_n_frames``-th frame, and every frame while no box is
-    held) the detector runs; the box nearest the held one (IoU) is taken, and its corners are
-    smoothed exponentially (``smoothing`` = weight of the previous box). Between detections, or
-    when the detector finds nothing, the last box is held for up to ``hold_frames`` frames,
+    The detector runs on every ``every_n_frames``-th frame, and on every frame while no box is
+    held or after a miss; the box nearest the held one (IoU) is taken, and its corners are
+    smoothed exponentially (``smoothing`` = weight of the previous box). When the detector finds
+    nothing, the last box is held until ``hold_frames`` frames have passed since the last hit,
     then dropped (None).
     """
 
@@ -40,6 +40,7 @@ class FaceTracker:
         self._frame = 0
         self._box: Box | None = None
         self._last_seen = -1
+        self._missing = False
         self.detections = 0
 
     def _pick(self, boxes: list[Box]) -> Box:
@@ -63,13 +64,16 @@ class FaceTracker:
         """The face box of this frame, or None when none is found or held."""
         frame = self._frame
         self._frame += 1
-        if self._box is not None and frame % self.every_n_frames != 0:
+        if self._box is not None and not self._missing and frame % self.every_n_frames != 0:
             return self._box
         boxes = self.detector.detect(gray)
         self.detections += 1
         if boxes:
             self._box = self._smooth(self._pick(boxes))
             self._last_seen = frame
-        elif self._box is not None and frame - self._last_seen > self.hold_frames:
+            self._missing = False
+            return self._box
+        self._missing = True  # detect on every frame until found again
+        if self._box is not None and frame - self._last_seen > self.hold_frames:
             self._box = None
         return self._box

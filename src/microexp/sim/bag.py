@@ -20,7 +20,7 @@ from rosbags.typesys.store import Typestore
 from microexp.bagio.messages import build_message, header, serialize
 from microexp.bagio.writer import BagWriter
 from microexp.protocol.events import ProtocolEvent, SessionInfo
-from microexp.sim.camera_sim import CameraSimulator
+from microexp.sim.camera_sim import CameraChunk, CameraSimulator
 from microexp.sim.driver_output import DavisOutput, Evk4Output, OutMessage, WebcamOutput
 from microexp.sim.scene import PerformedAction
 from microexp.sim.sensors import SensorProfile
@@ -144,10 +144,12 @@ def write_session_bag(
     compressed_webcam: bool = False,
     storage: str = "mcap",
     progress: Callable[[int], Any] | None = None,
+    on_chunk: Callable[[CameraChunk], Any] | None = None,
 ) -> BagSummary:
     """Simulate every sensor over the session and write the bag at ``path`` (must not exist).
 
-    ``progress`` is called with the protocol µs done after each chunk.
+    ``progress`` is called with the protocol µs done after each chunk, ``on_chunk`` with every
+    camera chunk (e.g. to plot event rates).
     """
     start = session.start_ns
     summary = BagSummary(Path(path), session.scene.duration_us / 1e6)
@@ -197,6 +199,8 @@ def write_session_bag(
                     finished = True
                     continue
                 msgs.extend(out.convert(chunk))
+                if on_chunk is not None:
+                    on_chunk(chunk)
                 name = out.sensor.name
                 summary.events[name] = summary.events.get(name, 0) + int(chunk.events.size)
                 t_done = chunk.t1_us

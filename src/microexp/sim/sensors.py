@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from microexp.errors import ConfigError
 from microexp.sim.event_camera import EventCameraConfig
 
-__all__ = ["SENSOR_NAMES", "SensorProfile", "davis346", "evk4", "sensor_profile", "webcam"]
+__all__ = [
+    "EVK4_START_US",
+    "SENSOR_NAMES",
+    "SensorProfile",
+    "davis346",
+    "evk4",
+    "rig_profiles",
+    "sensor_profile",
+    "webcam",
+]
 
 SensorName = Literal["davis", "evk4", "webcam"]
 SENSOR_NAMES: tuple[str, ...] = ("davis", "evk4", "webcam")
@@ -123,3 +133,45 @@ def sensor_profile(name: str, **kwargs: object) -> SensorProfile:
     if name == "webcam":
         return webcam(**kwargs)  # type: ignore[arg-type]
     raise ConfigError(f"unknown camera {name!r} (known: {', '.join(SENSOR_NAMES)})")
+
+
+EVK4_START_US = 3_000_000
+"""Sensor time of the EVK4 at session start by default (its clock starts with the camera)."""
+
+
+def rig_profiles(
+    names: Sequence[str],
+    *,
+    start_ns: int,
+    offsets_us: Mapping[str, int] | None = None,
+    drop_rate: float = 0.0,
+    webcam_size: tuple[int, int] = (320, 240),
+    webcam_fps: float = 30.0,
+    davis_aps_fps: float = 25.0,
+) -> list[SensorProfile]:
+    """Profiles of the named cameras with their sensor clocks set as the real drivers have them.
+
+    DAVIS time is UNIX µs (dv-processing), so its clock offset is the session start in µs plus
+    ``offsets_us["davis"]``; EVK4 time counts from camera start (:data:`EVK4_START_US` before the
+    session) plus ``offsets_us["evk4"]``. Extra offsets test the synchronisation.
+    """
+    offsets = dict(offsets_us or {})
+    unknown = sorted(set(offsets) - set(names))
+    if unknown:
+        raise ConfigError(f"clock offset for camera(s) {unknown} not in {list(names)}")
+    out: list[SensorProfile] = []
+    for name in names:
+        if name == "davis":
+            prof = davis346(aps_fps=davis_aps_fps)
+            base = start_ns // 1000
+        elif name == "evk4":
+            prof, base = evk4(), EVK4_START_US
+        elif name == "webcam":
+            prof = webcam(width=webcam_size[0], height=webcam_size[1], fps=webcam_fps)
+            base = start_ns // 1000
+        else:
+            raise ConfigError(f"unknown camera {name!r} (known: {', '.join(SENSOR_NAMES)})")
+        out.append(
+            prof.with_(clock_offset_us=base + int(offsets.get(name, 0)), drop_rate=drop_rate)
+        )
+    return out

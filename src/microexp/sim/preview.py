@@ -13,8 +13,8 @@ from microexp.events.types import EventArray
 from microexp.protocol.labels import Segment
 from microexp.sim.au_motion import ActionProfile
 from microexp.sim.camera_sim import CameraChunk, CameraSimulator, to_display
-from microexp.sim.scene import PerformedAction, Scene
 from microexp.sim.event_camera import EventCameraConfig
+from microexp.sim.scene import PerformedAction, Scene
 from microexp.sim.sensors import SensorProfile, davis346
 from microexp.sim.subject import Subject
 

@@ -133,6 +133,7 @@ class _Evt3State:
     y: int = 0
     base_x: int = 0
     polarity: int = 0
+    seen_high: bool = False  # a TIME_HIGH has been seen (in this or an earlier packet)
     valid: bool = False  # a TIME_HIGH then a TIME_LOW have been seen
 
 
@@ -172,23 +173,31 @@ class Evt3Decoder:
         words = as_words(data, what="EVT 3.0 packet")
         if words.size == 0:
             return DecodedEvents.empty()
+        n_bytes = 2 * words.size
         if not self._state.valid:
             words = self._find_valid_time(words)
             if words.size == 0:
                 return DecodedEvents.empty()
+        skipped = n_bytes // 2 - words.size
         if self._kernel is not None:
-            return self._decode_numba(words)
-        return self._decode_valid(words)
+            return self._decode_numba(words, skipped, n_bytes)
+        return self._decode_valid(words, skipped, n_bytes)
 
-    def _decode_numba(self, words: npt.NDArray[np.uint16]) -> DecodedEvents:
+    @staticmethod
+    def _unknown(words: npt.NDArray[np.uint16], i: int, skipped: int, n_bytes: int) -> DecodeError:
+        return DecodeError(
+            f"EVT 3.0: unknown event type 0x{int(words[i]) >> 12:x} in word {i + skipped} "
+            f"(0x{int(words[i]):04x}) of a {n_bytes}-byte packet"
+        )
+
+    def _decode_numba(
+        self, words: npt.NDArray[np.uint16], skipped: int, n_bytes: int
+    ) -> DecodedEvents:
         assert self._kernel is not None
         s = self._state
         n_ev, n_tr, bad = self._kernel.count_evt3(words)
         if bad >= 0:
-            raise DecodeError(
-                f"EVT 3.0: unknown event type 0x{int(words[bad]) >> 12:x} in word {bad} "
-                f"(0x{int(words[bad]):04x}) of a {2 * words.size}-byte packet"
-            )
+            raise self._unknown(words, bad, skipped, n_bytes)
         events = np.empty(n_ev, dtype=EVENT_DTYPE)
         triggers = np.empty(n_tr, dtype=TRIGGER_DTYPE)
         state = np.array([s.high, s.low, s.y, s.base_x, s.polarity], dtype=np.int64)
@@ -199,43 +208,45 @@ class Evt3Decoder:
     # -- internals ---------------------------------------------------------------------------
 
     def _find_valid_time(self, words: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint16]:
-        """Skip to the first TIME_LOW after a TIME_HIGH, updating time state on the way."""
+        """Skip to the first TIME_LOW after a TIME_HIGH, updating time state on the way.
+
+        Like event_camera_codecs, nothing before that point is decoded; unlike it, a
+        TIME_HIGH at the very end of one packet counts for the next one.
+        """
+        s = self._state
         span = 1024
         while True:
             head = words[:span]
             codes = head >> 12
             th = np.flatnonzero(codes == TIME_HIGH)
-            tl_after = np.flatnonzero(codes[th[0] :] == TIME_LOW) if th.size else th
+            first_high = 0 if s.seen_high else (int(th[0]) if th.size else head.size)
+            tl_after = np.flatnonzero(codes[first_high:] == TIME_LOW)
             if tl_after.size or span >= words.size:
                 break
             span *= 8
-        s = self._state
-        if th.size == 0:
+        end = first_high + int(tl_after[0]) if tl_after.size else head.size
+        prefix_th = th[th < end]
+        if prefix_th.size:
+            highs = _unroll_highs((head[prefix_th] & 0xFFF).astype(np.int64), s.high)
+            s.high = int(highs[-1])
+            s.seen_high = True
+        if not tl_after.size:
             tl = np.flatnonzero(codes == TIME_LOW)
             if tl.size:
                 s.low = int(head[tl[-1]] & 0xFFF)
-            return words[:0]
-        end = int(th[0] + tl_after[0]) if tl_after.size else head.size
-        prefix_th = th[th < end]
-        highs = _unroll_highs((head[prefix_th] & 0xFFF).astype(np.int64), s.high)
-        s.high = int(highs[-1])
-        if not tl_after.size:
             return words[:0]
         s.low = int(words[end] & 0xFFF)
         s.valid = True
         return words[end + 1 :]
 
-    def _decode_valid(self, words: npt.NDArray[np.uint16]) -> DecodedEvents:
+    def _decode_valid(
+        self, words: npt.NDArray[np.uint16], skipped: int, n_bytes: int
+    ) -> DecodedEvents:
         s = self._state
-        n = words.size
         codes = (words >> 12).astype(np.uint8)
         unknown = ~np.isin(codes, _KNOWN_CODES)
         if unknown.any():
-            i = int(np.argmax(unknown))
-            raise DecodeError(
-                f"EVT 3.0: unknown event type 0x{int(codes[i]):x} in word {i} "
-                f"(0x{int(words[i]):04x}) of a {2 * n}-byte packet"
-            )
+            raise self._unknown(words, int(np.argmax(unknown)), skipped, n_bytes)
         payload = words & 0x0FFF
 
         # --- time at every word: high of the last TIME_HIGH, low of the last TIME_LOW

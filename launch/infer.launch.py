@@ -17,7 +17,14 @@ from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from microexp.rosgraph import NodeSpec, InferArgs, arg_specs, args_from_strings, load_rig, infer_graph
+from microexp.rosgraph import (
+    InferArgs,
+    NodeSpec,
+    arg_specs,
+    args_from_strings,
+    infer_graph,
+    load_rig,
+)
 
 
 def _rig_dir() -> Path:
@@ -30,18 +37,37 @@ def _to_actions(context):  # type: ignore[no-untyped-def]
     actions = []
     for e in graph:
         if isinstance(e, NodeSpec):
-            params = [str(p) if isinstance(p, Path) else {k: list(v) if isinstance(v, tuple) else v
-                                                          for k, v in p.items()} for p in e.parameters]
-            actions.append(Node(package=e.package, executable=e.executable, name=e.name,
-                                namespace=e.namespace, parameters=params,
-                                remappings=list(e.remappings), output="screen", emulate_tty=True))
+            params = [
+                str(p)
+                if isinstance(p, Path)
+                else {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}
+                for p in e.parameters
+            ]
+            actions.append(
+                Node(
+                    package=e.package,
+                    executable=e.executable,
+                    name=e.name,
+                    namespace=e.namespace,
+                    parameters=params,
+                    remappings=list(e.remappings),
+                    output="screen",
+                    emulate_tty=True,
+                )
+            )
         else:
             actions.append(ExecuteProcess(cmd=list(e.cmd), name=e.name, output="screen"))
     return actions
 
 
 def generate_launch_description() -> LaunchDescription:
-    args = [DeclareLaunchArgument(a.name, default_value=a.default, description=a.description,
-                                  **({"choices": list(a.choices)} if a.choices else {}))
-            for a in arg_specs(InferArgs)]
+    args = [
+        DeclareLaunchArgument(
+            a.name,
+            default_value=a.default,
+            description=a.description,
+            **({"choices": list(a.choices)} if a.choices else {}),
+        )
+        for a in arg_specs(InferArgs)
+    ]
     return LaunchDescription([*args, OpaqueFunction(function=_to_actions)])

@@ -44,8 +44,12 @@ def ros_base_env() -> dict[str, str]:
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    out = subprocess.run(["bash", "-c", f'. "{SETUP}" >/dev/null && env -0'], check=True,
-                         capture_output=True, cwd=ROOT).stdout
+    out = subprocess.run(
+        ["bash", "-c", f'. "{SETUP}" >/dev/null && env -0'],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    ).stdout
     env = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -89,8 +93,10 @@ class RosProc:
                     return m
                 break
             time.sleep(0.05)
-        raise AssertionError(f"{self.name}: no /{pattern}/ within {timeout_s} s "
-                             f"(exit {self.popen.poll()}):\n{self.output()[-4000:]}")
+        raise AssertionError(
+            f"{self.name}: no /{pattern}/ within {timeout_s} s "
+            f"(exit {self.popen.poll()}):\n{self.output()[-4000:]}"
+        )
 
     def interrupt(self, *, timeout_s: float = 15.0) -> int:
         """SIGINT, wait for the exit status (SIGKILL after ``timeout_s``)."""
@@ -113,8 +119,13 @@ class RosLauncher:
     def start(self, name: str, argv: Sequence[str | Path]) -> RosProc:
         log = self.logdir / f"{name}.log"
         with log.open("wb") as fh:
-            popen = subprocess.Popen([str(a) for a in argv], env=self.env, stdout=fh,
-                                     stderr=subprocess.STDOUT, cwd=self.logdir)
+            popen = subprocess.Popen(
+                [str(a) for a in argv],
+                env=self.env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                cwd=self.logdir,
+            )
         proc = RosProc(name, popen, log)
         self.procs.append(proc)
         return proc

@@ -15,11 +15,30 @@ pytestmark = pytest.mark.ros
 
 
 def test_raw_event_array_bytes_arrive_unchanged(ros: RosLauncher) -> None:
-    sub = ros.script("echo", "echo_sub.py", "dv_ros2_msgs/msg/EventArray", "/davis/events", "--raw",
-                     "--qos", "sensor_data")
+    sub = ros.script(
+        "echo",
+        "echo_sub.py",
+        "dv_ros2_msgs/msg/EventArray",
+        "/davis/events",
+        "--raw",
+        "--qos",
+        "sensor_data",
+    )
     sub.wait_for("ready")
-    pub = ros.script("pub", "fixture_pub.py", "event_array", "/davis/events", "--count", "5",
-                     "--qos", "sensor_data", "--wait-subscribers", "1", "--period", "0.05")
+    pub = ros.script(
+        "pub",
+        "fixture_pub.py",
+        "event_array",
+        "/davis/events",
+        "--count",
+        "5",
+        "--qos",
+        "sensor_data",
+        "--wait-subscribers",
+        "1",
+        "--period",
+        "0.05",
+    )
     pub.wait_for("done")
     sent = [bytes.fromhex(h) for h in re.findall(r"published \d+ ([0-9a-f]+)", pub.output())]
     sub.wait_for(r"(raw [0-9a-f]+\s*){5}", timeout_s=10)
@@ -41,8 +60,16 @@ def test_raw_event_array_bytes_arrive_unchanged(ros: RosLauncher) -> None:
 def test_protocol_event_decodes_in_rclpy(ros: RosLauncher) -> None:
     sub = ros.script("echo", "echo_sub.py", "microexp_msgs/msg/ProtocolEvent", "/microexp/protocol")
     sub.wait_for("ready")
-    pub = ros.script("pub", "fixture_pub.py", "protocol", "/microexp/protocol", "--count", "3",
-                     "--wait-subscribers", "1")
+    pub = ros.script(
+        "pub",
+        "fixture_pub.py",
+        "protocol",
+        "/microexp/protocol",
+        "--count",
+        "3",
+        "--wait-subscribers",
+        "1",
+    )
     pub.wait_for("done")
     sub.wait_for(r"(msg .*\n){3}", timeout_s=10)
     lines = [ln[4:] for ln in sub.output().splitlines() if ln.startswith("msg ")]

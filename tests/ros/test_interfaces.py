@@ -46,7 +46,9 @@ def test_replica_event_packet_hash_equals_real_bag(built: Path) -> None:
         pytest.skip(f"shared real data absent: {meta_path}")
     meta = yaml.safe_load(meta_path.read_text())
     topics = meta["rosbag2_bagfile_information"]["topics_with_message_count"]
-    recorded = {t["topic_metadata"]["type"]: t["topic_metadata"]["type_description_hash"] for t in topics}
+    recorded = {
+        t["topic_metadata"]["type"]: t["topic_metadata"]["type_description_hash"] for t in topics
+    }
     msgtype = "event_camera_msgs/msg/EventPacket"
     assert _rosidl_hash(built, msgtype) == recorded[msgtype]
 
@@ -56,7 +58,11 @@ def test_workspace_msgs_are_the_registered_ones() -> None:
     registers) hold the same definitions."""
     ws = ROOT / "ros2_ws" / "src" / "microexp_msgs" / "msg"
     built_names = sorted(p.name for p in ws.glob("*.msg"))
-    registered = {k.split("/")[-1] + ".msg": v for k, v in msg_files().items() if k.startswith("microexp_msgs/")}
+    registered = {
+        k.split("/")[-1] + ".msg": v
+        for k, v in msg_files().items()
+        if k.startswith("microexp_msgs/")
+    }
     assert built_names == sorted(registered)
     for name in built_names:
         assert (ws / name).read_text() == registered[name].read_text(), name

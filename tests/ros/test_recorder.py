@@ -20,8 +20,11 @@ def _params(path: Path, bag: Path, **extra: object) -> Path:
     params = {
         "output": str(bag),
         "topics": ["/evk4/events", "/davis/events", "/microexp/protocol"],
-        "types": ["event_camera_msgs/msg/EventPacket", "dv_ros2_msgs/msg/EventArray",
-                  "microexp_msgs/msg/ProtocolEvent"],
+        "types": [
+            "event_camera_msgs/msg/EventPacket",
+            "dv_ros2_msgs/msg/EventArray",
+            "microexp_msgs/msg/ProtocolEvent",
+        ],
         "qos": ["auto", "auto", "reliable"],
         "wait_for": ["/evk4/events", "/davis/events"],
         "stats_period_s": 0.2,
@@ -35,13 +38,38 @@ def test_records_a_bag_that_reads_back(ros: RosLauncher, tmp_path: Path) -> None
     bag = tmp_path / "session_bag"
     rec = ros.node("recorder", "recorder", "--params-file", str(_params(tmp_path / "p.yaml", bag)))
     ros.script("session", "fixture_pub.py", "session", "/microexp/session", "--qos", "latched")
-    davis = ros.script("davis", "fixture_pub.py", "event_array", "/davis/events", "--qos", "reliable",
-                       "--count", "1000", "--wait-subscribers", "1", "--period", "0.05")
+    davis = ros.script(
+        "davis",
+        "fixture_pub.py",
+        "event_array",
+        "/davis/events",
+        "--qos",
+        "reliable",
+        "--count",
+        "1000",
+        "--wait-subscribers",
+        "1",
+        "--period",
+        "0.05",
+    )
     rec.wait_for(r"subscribed /davis/events .* qos=reliable")
     rec.wait_for("waiting: no message yet on /evk4/events")
-    evk4 = ros.script("evk4", "fixture_pub.py", "event_packet", "/evk4/events", "--qos", "sensor_data",
-                      "--count", "40", "--skip-seq", "20,21,30", "--wait-subscribers", "1",
-                      "--period", "0.02")
+    evk4 = ros.script(
+        "evk4",
+        "fixture_pub.py",
+        "event_packet",
+        "/evk4/events",
+        "--qos",
+        "sensor_data",
+        "--count",
+        "40",
+        "--skip-seq",
+        "20,21,30",
+        "--wait-subscribers",
+        "1",
+        "--period",
+        "0.02",
+    )
     rec.wait_for(r"subscribed /evk4/events .* qos=sensor_data")
     rec.wait_for("recording started", timeout_s=20)
     evk4.wait_for("done")
@@ -69,12 +97,42 @@ def test_records_a_bag_that_reads_back(ros: RosLauncher, tmp_path: Path) -> None
 def test_refuses_to_record_without_consent(ros: RosLauncher, tmp_path: Path) -> None:
     bag = tmp_path / "no_consent"
     rec = ros.node("recorder", "recorder", "--params-file", str(_params(tmp_path / "p.yaml", bag)))
-    ros.script("session", "fixture_pub.py", "session", "/microexp/session", "--qos", "latched",
-               "--consent", "0")
-    ros.script("evk4", "fixture_pub.py", "event_packet", "/evk4/events", "--qos", "sensor_data",
-               "--count", "1000", "--wait-subscribers", "1", "--period", "0.02")
-    ros.script("davis", "fixture_pub.py", "event_array", "/davis/events", "--count", "1000",
-               "--wait-subscribers", "1", "--period", "0.02")
+    ros.script(
+        "session",
+        "fixture_pub.py",
+        "session",
+        "/microexp/session",
+        "--qos",
+        "latched",
+        "--consent",
+        "0",
+    )
+    ros.script(
+        "evk4",
+        "fixture_pub.py",
+        "event_packet",
+        "/evk4/events",
+        "--qos",
+        "sensor_data",
+        "--count",
+        "1000",
+        "--wait-subscribers",
+        "1",
+        "--period",
+        "0.02",
+    )
+    ros.script(
+        "davis",
+        "fixture_pub.py",
+        "event_array",
+        "/davis/events",
+        "--count",
+        "1000",
+        "--wait-subscribers",
+        "1",
+        "--period",
+        "0.02",
+    )
     rec.wait_for(r"waiting: .*consent=false received", timeout_s=20)
     assert rec.interrupt() == 0
     assert not bag.exists()

@@ -16,14 +16,18 @@ REPO = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 
 def _repo_files(pattern: str) -> list[str]:
     """Files of the repository root matching pattern, as paths relative to this directory."""
-    return sorted(os.path.relpath(p, HERE) for p in glob(os.path.join(REPO, pattern)) if os.path.isfile(p))
+    return sorted(
+        os.path.relpath(p, HERE) for p in glob(os.path.join(REPO, pattern)) if os.path.isfile(p)
+    )
 
 
 def _config_tree() -> list[tuple[str, list[str]]]:
     entries: dict[str, list[str]] = {}
     for path in glob(os.path.join(REPO, "config", "**", "*.yaml"), recursive=True):
         rel_dir = os.path.relpath(os.path.dirname(path), REPO)
-        entries.setdefault(os.path.join("share", PACKAGE, rel_dir), []).append(os.path.relpath(path, HERE))
+        entries.setdefault(os.path.join("share", PACKAGE, rel_dir), []).append(
+            os.path.relpath(path, HERE)
+        )
     return sorted((k, sorted(v)) for k, v in entries.items())
 
 

@@ -45,13 +45,23 @@ def _epilog(cls: type) -> str:
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="graph", metavar="GRAPH", required=True)
     for name, cls in _GRAPHS.items():
-        p = sub.add_parser(name, help=f"the {name} graph", epilog=_epilog(cls),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name,
+            help=f"the {name} graph",
+            epilog=_epilog(cls),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.add_argument("assignments", nargs="*", metavar="NAME:=VALUE", help="launch arguments")
-        p.add_argument("--rig", type=Path, default=None, help="rig config folder (default: config/rig)")
+        p.add_argument(
+            "--rig", type=Path, default=None, help="rig config folder (default: config/rig)"
+        )
         p.add_argument("--dry-run", action="store_true", help="print the commands, start nothing")
-        p.add_argument("--params-dir", type=Path, default=None,
-                       help="where generated parameter files go (default: a temporary folder)")
+        p.add_argument(
+            "--params-dir",
+            type=Path,
+            default=None,
+            help="where generated parameter files go (default: a temporary folder)",
+        )
 
 
 def build_graph(graph: str, assignments: list[str], rig_dir: Path | None) -> list[LaunchEntity]:

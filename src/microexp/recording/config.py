@@ -132,8 +132,8 @@ def recorder_config_from_params(
     return RecorderConfig(
         output=output,
         topics=tuple(specs),
-        storage=storage,
-        compression=compression,  # type: ignore[arg-type]
+        storage=storage,  # type: ignore[arg-type]
+        compression=compression,
         depth=depth,
         require_consent=consent,
         session_topic=session_topic,

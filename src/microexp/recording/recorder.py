@@ -100,11 +100,12 @@ class SessionRecorder:
                 return
         self._seen.add(topic)
         if self.state is RecorderState.WAITING:
-            if self._qos_of(spec) == "latched":
+            latched = self._qos_of(spec) == "latched"
+            if latched:
                 self._latched[topic] = (arrival_ns, data)
             self._maybe_start()
-            if self.state is RecorderState.WAITING or topic in self._latched:
-                return  # latched messages were written by _maybe_start
+            if self.state is RecorderState.WAITING or latched:
+                return  # a latched message was written by _maybe_start
         self._write(spec, data, arrival_ns)
 
     def note_qos_lost(self, topic: str, count: int) -> None:
@@ -136,7 +137,7 @@ class SessionRecorder:
 
     def _on_session(self, data: bytes, arrival_ns: int) -> None:
         try:
-            msg = self._typestore.deserialize_cdr(data, SESSION_TYPE)
+            msg: Any = self._typestore.deserialize_cdr(data, SESSION_TYPE)
         except Exception as err:  # rosbags raises several types on bad CDR
             raise DecodeError(
                 f"{self.config.session_topic}: bad SessionInfo ({len(data)} bytes)"

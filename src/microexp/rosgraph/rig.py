@@ -64,8 +64,8 @@ def default_rig_dir() -> Path:
 
 
 def _keys(
-    obj: Any, where: str, required: set[str], optional: set[str] = frozenset()
-) -> dict[str, Any]:  # type: ignore[assignment]
+    obj: Any, where: str, required: set[str], optional: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
     if not isinstance(obj, Mapping):
         raise ConfigError(f"{where}: expected a mapping, got {type(obj).__name__}")
     missing = sorted(required - set(obj))

@@ -25,11 +25,15 @@ def main() -> int:
     opts = ap.parse_args()
     package, _, name = opts.msgtype.split("/")
     cls = getattr(importlib.import_module(f"{package}.msg"), name)
-    qos = QoSProfile(depth=100,
-                     reliability=ReliabilityPolicy.BEST_EFFORT if opts.qos == "sensor_data"
-                     else ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL if opts.qos == "latched"
-                     else DurabilityPolicy.VOLATILE)
+    qos = QoSProfile(
+        depth=100,
+        reliability=ReliabilityPolicy.BEST_EFFORT
+        if opts.qos == "sensor_data"
+        else ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL
+        if opts.qos == "latched"
+        else DurabilityPolicy.VOLATILE,
+    )
 
     def on_msg(msg: object) -> None:
         if isinstance(msg, bytes):

@@ -35,22 +35,57 @@ def build(kind: str, i: int, *, seq: int, consent: bool) -> object:
     t = store.types
     now = time.time_ns()
     header = t["std_msgs/msg/Header"](
-        stamp=t["builtin_interfaces/msg/Time"](sec=now // 10**9, nanosec=now % 10**9), frame_id="cam")
+        stamp=t["builtin_interfaces/msg/Time"](sec=now // 10**9, nanosec=now % 10**9),
+        frame_id="cam",
+    )
     if kind == "event_array":
-        events = [t["dv_ros2_msgs/msg/Event"](x=j, y=2 * j, ts=t["builtin_interfaces/msg/Time"](
-            sec=1, nanosec=1000 * (i * 10 + j)), polarity=bool(j % 2)) for j in range(10)]
+        events = [
+            t["dv_ros2_msgs/msg/Event"](
+                x=j,
+                y=2 * j,
+                ts=t["builtin_interfaces/msg/Time"](sec=1, nanosec=1000 * (i * 10 + j)),
+                polarity=bool(j % 2),
+            )
+            for j in range(10)
+        ]
         return t[TYPES[kind]](header=header, height=260, width=346, events=events)
     if kind == "event_packet":
-        return t[TYPES[kind]](header=header, height=720, width=1280, seq=seq, time_base=0,
-                              encoding="evt3", is_bigendian=False,
-                              events=np.arange(64, dtype=np.uint8) ^ (i & 0xFF))
+        return t[TYPES[kind]](
+            header=header,
+            height=720,
+            width=1280,
+            seq=seq,
+            time_base=0,
+            encoding="evt3",
+            is_bigendian=False,
+            events=np.arange(64, dtype=np.uint8) ^ (i & 0xFF),
+        )
     if kind == "protocol":
-        return t[TYPES[kind]](header=header, kind=3, phase=4, session_id="s1", subject_id="P01",
-                              segment_index=i, attempt=1, label="AU12",
-                              au_numbers=np.array([12], dtype=np.uint16), valid=True, detail=f"#{i}")
-    return t[TYPES[kind]](header=header, subject_id="P01", session_id="s1", plan_name="demo",
-                          glasses=False, lux=float("nan"), lighting="ceiling", notes="test",
-                          consent=consent, microexp_version="test")
+        return t[TYPES[kind]](
+            header=header,
+            kind=3,
+            phase=4,
+            session_id="s1",
+            subject_id="P01",
+            segment_index=i,
+            attempt=1,
+            label="AU12",
+            au_numbers=np.array([12], dtype=np.uint16),
+            valid=True,
+            detail=f"#{i}",
+        )
+    return t[TYPES[kind]](
+        header=header,
+        subject_id="P01",
+        session_id="s1",
+        plan_name="demo",
+        glasses=False,
+        lux=float("nan"),
+        lighting="ceiling",
+        notes="test",
+        consent=consent,
+        microexp_version="test",
+    )
 
 
 def main() -> int:
@@ -68,11 +103,15 @@ def main() -> int:
     msgtype = TYPES[opts.kind]
     package, _, name = msgtype.split("/")
     cls = getattr(importlib.import_module(f"{package}.msg"), name)
-    qos = QoSProfile(depth=100 if opts.qos != "latched" else 1,
-                     reliability=ReliabilityPolicy.BEST_EFFORT if opts.qos == "sensor_data"
-                     else ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL if opts.qos == "latched"
-                     else DurabilityPolicy.VOLATILE)
+    qos = QoSProfile(
+        depth=100 if opts.qos != "latched" else 1,
+        reliability=ReliabilityPolicy.BEST_EFFORT
+        if opts.qos == "sensor_data"
+        else ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL
+        if opts.qos == "latched"
+        else DurabilityPolicy.VOLATILE,
+    )
     skip = {int(s) for s in opts.skip_seq.split(",") if s}
     rclpy.init()
     node = rclpy.create_node(f"fixture_pub_{opts.kind}")
@@ -83,7 +122,9 @@ def main() -> int:
             rclpy.spin_once(node, timeout_sec=0.05)
         seqs = (s for s in range(10**9) if s not in skip)
         for i in range(opts.count):
-            data = store.serialize_cdr(build(opts.kind, i, seq=next(seqs), consent=bool(opts.consent)), msgtype)
+            data = store.serialize_cdr(
+                build(opts.kind, i, seq=next(seqs), consent=bool(opts.consent)), msgtype
+            )
             pub.publish(bytes(data))
             print(f"published {i} {bytes(data).hex()}", flush=True)
             rclpy.spin_once(node, timeout_sec=opts.period)

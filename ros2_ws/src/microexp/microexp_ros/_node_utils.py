@@ -19,9 +19,9 @@ import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.signals import SignalHandlerOptions
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from rclpy.subscription import Subscription
 
 from microexp.errors import ConfigError, MicroexpError
@@ -48,7 +48,10 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None) -> 
     (if it has one) while the context is still valid, destroy, ``rclpy.shutdown``. Returns the exit
     status: 0, or 1 after a :class:`MicroexpError` (logged as fatal)."""
     # our own SIGINT/SIGTERM handling: rclpy's would invalidate the context before close() runs
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    rclpy.init(
+        args=list(args) if args is not None else None,
+        signal_handler_options=SignalHandlerOptions.NO,
+    )
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     node: Node | None = None
@@ -74,14 +77,26 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None) -> 
 def qos_preset(preset: str, *, depth: int = 10) -> QoSProfile:
     """``sensor_data`` (best effort), ``reliable`` or ``latched`` (reliable + transient local, depth 1)."""
     if preset == "sensor_data":
-        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
-                          reliability=ReliabilityPolicy.BEST_EFFORT, durability=DurabilityPolicy.VOLATILE)
+        return QoSProfile(
+            history=HistoryPolicy.KEEP_LAST,
+            depth=depth,
+            reliability=ReliabilityPolicy.BEST_EFFORT,
+            durability=DurabilityPolicy.VOLATILE,
+        )
     if preset == "reliable":
-        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
-                          reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
+        return QoSProfile(
+            history=HistoryPolicy.KEEP_LAST,
+            depth=depth,
+            reliability=ReliabilityPolicy.RELIABLE,
+            durability=DurabilityPolicy.VOLATILE,
+        )
     if preset == "latched":
-        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                          reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        return QoSProfile(
+            history=HistoryPolicy.KEEP_LAST,
+            depth=1,
+            reliability=ReliabilityPolicy.RELIABLE,
+            durability=DurabilityPolicy.TRANSIENT_LOCAL,
+        )
     raise ConfigError(f"unknown QoS preset {preset!r}; expected sensor_data, reliable or latched")
 
 
@@ -90,8 +105,12 @@ def offered_qos(node: Node, topic: str) -> list[tuple[bool, bool]]:
     out = []
     for info in node.get_publishers_info_by_topic(topic):
         q = info.qos_profile
-        out.append((q.reliability == ReliabilityPolicy.RELIABLE,
-                    q.durability == DurabilityPolicy.TRANSIENT_LOCAL))
+        out.append(
+            (
+                q.reliability == ReliabilityPolicy.RELIABLE,
+                q.durability == DurabilityPolicy.TRANSIENT_LOCAL,
+            )
+        )
     return out
 
 
@@ -99,9 +118,12 @@ def msg_class(type_name: str) -> type:
     """The generated class of ``pkg/msg/Type`` (the package must be built and sourced)."""
     try:
         package, kind, name = type_name.split("/")
-        return getattr(importlib.import_module(f"{package}.{kind}"), name)  # type: ignore[no-any-return]
+        cls: type = getattr(importlib.import_module(f"{package}.{kind}"), name)
+        return cls
     except (ValueError, ImportError, AttributeError) as err:
-        raise ConfigError(f"message type {type_name!r} is not available (built and sourced?): {err}") from err
+        raise ConfigError(
+            f"message type {type_name!r} is not available (built and sourced?): {err}"
+        ) from err
 
 
 def raw_publisher(node: Node, type_name: str, topic: str, qos: QoSProfile) -> Publisher:
@@ -109,17 +131,28 @@ def raw_publisher(node: Node, type_name: str, topic: str, qos: QoSProfile) -> Pu
     return node.create_publisher(msg_class(type_name), topic, qos)
 
 
-def raw_subscription(node: Node, type_name: str, topic: str, callback: Callable[[bytes], None],
-                     qos: QoSProfile, **kwargs: Any) -> Subscription:
+def raw_subscription(
+    node: Node,
+    type_name: str,
+    topic: str,
+    callback: Callable[[bytes], None],
+    qos: QoSProfile,
+    **kwargs: Any,
+) -> Subscription:
     """A subscription delivering serialized CDR ``bytes``."""
     return node.create_subscription(msg_class(type_name), topic, callback, qos, raw=True, **kwargs)
 
 
 _PTYPES: dict[Any, Parameter.Type] = {
-    str: Parameter.Type.STRING, int: Parameter.Type.INTEGER, float: Parameter.Type.DOUBLE,
-    bool: Parameter.Type.BOOL, list[str]: Parameter.Type.STRING_ARRAY,
-    tuple[str, ...]: Parameter.Type.STRING_ARRAY, list[int]: Parameter.Type.INTEGER_ARRAY,
-    tuple[int, ...]: Parameter.Type.INTEGER_ARRAY, list[float]: Parameter.Type.DOUBLE_ARRAY,
+    str: Parameter.Type.STRING,
+    int: Parameter.Type.INTEGER,
+    float: Parameter.Type.DOUBLE,
+    bool: Parameter.Type.BOOL,
+    list[str]: Parameter.Type.STRING_ARRAY,
+    tuple[str, ...]: Parameter.Type.STRING_ARRAY,
+    list[int]: Parameter.Type.INTEGER_ARRAY,
+    tuple[int, ...]: Parameter.Type.INTEGER_ARRAY,
+    list[float]: Parameter.Type.DOUBLE_ARRAY,
     tuple[float, ...]: Parameter.Type.DOUBLE_ARRAY,
 }
 
@@ -145,8 +178,15 @@ def params_to_dataclass(node: Node, cls: type[T], *, prefix: str = "") -> T:
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         name = prefix + field.name
         ptype = _ptype(hints[field.name], name)
-        default = field.default if field.default is not dataclasses.MISSING else (
-            field.default_factory() if field.default_factory is not dataclasses.MISSING else None)
+        default = (
+            field.default
+            if field.default is not dataclasses.MISSING
+            else (
+                field.default_factory()
+                if field.default_factory is not dataclasses.MISSING
+                else None
+            )
+        )
         node.declare_parameter(name, ptype)
         value = node.get_parameter_or(name, Parameter(name, Parameter.Type.NOT_SET)).value
         if value is None:

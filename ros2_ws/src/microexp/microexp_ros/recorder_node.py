@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -10,16 +11,27 @@ from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-from microexp.recording import RecorderState, SessionRecorder, adapt_qos, recorder_config_from_params
+from microexp.recording import (
+    RecorderState,
+    SessionRecorder,
+    adapt_qos,
+    recorder_config_from_params,
+)
 from microexp_ros._node_utils import offered_qos, qos_preset, raw_subscription, run_node
 
 __all__ = ["RecorderNode", "main"]
 
 _PARAMS: dict[str, Any] = {
-    "output": Parameter.Type.STRING, "topics": Parameter.Type.STRING_ARRAY,
-    "types": Parameter.Type.STRING_ARRAY, "qos": Parameter.Type.STRING_ARRAY,
-    "wait_for": Parameter.Type.STRING_ARRAY, "storage": "mcap", "compression": "",
-    "depth": 1000, "require_consent": True, "session_topic": "/microexp/session",
+    "output": Parameter.Type.STRING,
+    "topics": Parameter.Type.STRING_ARRAY,
+    "types": Parameter.Type.STRING_ARRAY,
+    "qos": Parameter.Type.STRING_ARRAY,
+    "wait_for": Parameter.Type.STRING_ARRAY,
+    "storage": "mcap",
+    "compression": "",
+    "depth": 1000,
+    "require_consent": True,
+    "session_topic": "/microexp/session",
     "stats_period_s": 1.0,
 }
 
@@ -33,7 +45,9 @@ class RecorderNode(Node):
             value = self.get_parameter_or(name, Parameter(name, Parameter.Type.NOT_SET)).value
             if value is not None:
                 params[name] = list(value) if isinstance(value, list | tuple) else value
-        self.config = recorder_config_from_params(params, source=f"node {self.get_fully_qualified_name()}")
+        self.config = recorder_config_from_params(
+            params, source=f"node {self.get_fully_qualified_name()}"
+        )
         self.core = SessionRecorder(self.config)
         self._subs: dict[str, Any] = {}
         self._diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -55,12 +69,22 @@ class RecorderNode(Node):
                 continue
             preset = adapt_qos(offered) if spec.qos == "auto" else spec.qos
             self.core.set_offered_qos(name, preset)
-            events = SubscriptionEventCallbacks(
-                message_lost=lambda info, topic=name: self.core.note_qos_lost(topic, info.total_count_change))
+            events = SubscriptionEventCallbacks(message_lost=self._lost_callback(name))
             self._subs[name] = raw_subscription(
-                self, spec.msgtype, name, lambda data, topic=name: self._on_raw(topic, data),
-                qos_preset(preset, depth=self.config.depth), event_callbacks=events)
+                self,
+                spec.msgtype,
+                name,
+                self._raw_callback(name),
+                qos_preset(preset, depth=self.config.depth),
+                event_callbacks=events,
+            )
             self.get_logger().info(f"subscribed {name} [{spec.msgtype}] qos={preset}")
+
+    def _lost_callback(self, topic: str) -> Callable[[Any], None]:
+        return lambda info: self.core.note_qos_lost(topic, int(info.total_count_change))
+
+    def _raw_callback(self, topic: str) -> Callable[[bytes], None]:
+        return lambda data: self._on_raw(topic, data)
 
     def _on_raw(self, topic: str, data: bytes) -> None:
         before = self.core.state
@@ -77,24 +101,33 @@ class RecorderNode(Node):
         self._last_reasons = reasons
         arr = DiagnosticArray()
         arr.header.stamp = self.get_clock().now().to_msg()
-        top = DiagnosticStatus(name=f"{self.get_name()}: state", hardware_id=self.config.output,
-                               level=DiagnosticStatus.OK if not reasons else DiagnosticStatus.WARN,
-                               message=self.core.state.value if not reasons else "; ".join(reasons))
+        top = DiagnosticStatus(
+            name=f"{self.get_name()}: state",
+            hardware_id=self.config.output,
+            level=DiagnosticStatus.OK if not reasons else DiagnosticStatus.WARN,
+            message=self.core.state.value if not reasons else "; ".join(reasons),
+        )
         arr.status.append(top)
         for snap in self.core.snapshots():
             lost = snap.lost_seq + snap.lost_qos
-            arr.status.append(DiagnosticStatus(
-                name=f"{self.get_name()}: {snap.topic}", hardware_id=self.config.output,
-                level=DiagnosticStatus.WARN if lost else DiagnosticStatus.OK,
-                message=f"{snap.messages} msgs, {lost} lost",
-                values=[KeyValue(key=k, value=v) for k, v in snap.as_strings().items()]))
+            arr.status.append(
+                DiagnosticStatus(
+                    name=f"{self.get_name()}: {snap.topic}",
+                    hardware_id=self.config.output,
+                    level=DiagnosticStatus.WARN if lost else DiagnosticStatus.OK,
+                    message=f"{snap.messages} msgs, {lost} lost",
+                    values=[KeyValue(key=k, value=v) for k, v in snap.as_strings().items()],
+                )
+            )
         self._diag.publish(arr)
 
     def close(self) -> None:
         snaps = self.core.close(now_ns=self._now_ns())
         for snap in snaps:
-            self.get_logger().info(f"{snap.topic}: {snap.messages} msgs, lost seq {snap.lost_seq}, "
-                                   f"lost qos {snap.lost_qos}")
+            self.get_logger().info(
+                f"{snap.topic}: {snap.messages} msgs, lost seq {snap.lost_seq}, "
+                f"lost qos {snap.lost_qos}"
+            )
 
 
 def main(args: list[str] | None = None) -> int:

@@ -1,0 +1,136 @@
+"""The session recorder without ROS: bytes in, a bag out that reads back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from microexp.bagio.reader import open_bag
+from microexp.bagio.typestore import build_typestore
+from microexp.errors import OutputExistsError
+from microexp.recording import (
+    RecorderState,
+    SessionRecorder,
+    adapt_qos,
+    recorder_config_from_params,
+)
+
+EP = "event_camera_msgs/msg/EventPacket"
+SI = "microexp_msgs/msg/SessionInfo"
+
+
+def _header(stamp_ns: int):  # type: ignore[no-untyped-def]
+    t = build_typestore().types
+    return t["std_msgs/msg/Header"](
+        stamp=t["builtin_interfaces/msg/Time"](sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9),
+        frame_id="f",
+    )
+
+
+def _packet(seq: int, stamp_ns: int) -> bytes:
+    t = build_typestore().types
+    msg = t[EP](
+        header=_header(stamp_ns),
+        height=720,
+        width=1280,
+        seq=seq,
+        time_base=0,
+        encoding="evt3",
+        is_bigendian=False,
+        events=np.zeros(4, dtype=np.uint8),
+    )
+    return bytes(build_typestore().serialize_cdr(msg, EP))
+
+
+def _session(consent: bool) -> bytes:
+    t = build_typestore().types
+    msg = t[SI](
+        header=_header(1),
+        subject_id="P01",
+        session_id="s7",
+        plan_name="demo",
+        glasses=False,
+        lux=float("nan"),
+        lighting="ceiling",
+        notes="",
+        consent=consent,
+        microexp_version="t",
+    )
+    return bytes(build_typestore().serialize_cdr(msg, SI))
+
+
+def _recorder(tmp_path: Path, **extra: object) -> SessionRecorder:
+    params = {
+        "output": str(tmp_path / "bag"),
+        "topics": ["/evk4/events"],
+        "types": [EP],
+        "wait_for": ["/evk4/events"],
+        **extra,
+    }
+    return SessionRecorder(recorder_config_from_params(params))
+
+
+def test_gate_then_record_then_summary(tmp_path: Path) -> None:
+    rec = _recorder(tmp_path)
+    rec.set_offered_qos("/evk4/events", "sensor_data")
+    assert len(rec.waiting_for()) == 2
+    rec.on_message("/evk4/events", _packet(0, 5), 10)  # no consent yet: dropped
+    rec.on_message("/microexp/session", _session(False), 20)
+    assert rec.state is RecorderState.WAITING and "consent=false received" in rec.waiting_for()[0]
+    rec.on_message("/microexp/session", _session(True), 30)
+    assert rec.state is RecorderState.RECORDING and rec.session_id == "s7"
+    for i, seq in enumerate([1, 2, 5, 6]):
+        rec.on_message("/evk4/events", _packet(seq, 100 + i), 200 + i)
+    snaps = {s.topic: s for s in rec.close(now_ns=1_000)}
+    assert snaps["/evk4/events"].messages == 4 and snaps["/evk4/events"].lost_seq == 2
+    assert rec.state is RecorderState.CLOSED
+    rec.on_message("/evk4/events", _packet(7, 1), 2_000)  # after close: ignored
+    with open_bag(tmp_path / "bag") as bag:
+        counts = {n: i.count for n, i in bag.topics.items()}
+        assert counts == {"/evk4/events": 4, "/microexp/session": 1, "/microexp/sync_summary": 1}
+        (summary,) = [bag.deserialize(m) for m in bag.messages(topics=["/microexp/sync_summary"])]
+        assert list(summary.topics) == ["/evk4/events", "/microexp/session"]
+        assert np.asarray(summary.lost_messages).tolist() == [2, 0]
+        stamps = [m.log_time_ns for m in bag.messages(topics=["/evk4/events"])]
+        assert stamps == [200, 201, 202, 203]
+
+
+def test_consent_withdrawn_closes_the_bag(tmp_path: Path) -> None:
+    rec = _recorder(tmp_path, wait_for=[])
+    rec.on_message("/microexp/session", _session(True), 1)
+    assert rec.state is RecorderState.RECORDING
+    rec.on_message("/evk4/events", _packet(0, 1), 2)
+    rec.on_message("/microexp/session", _session(False), 3)
+    assert rec.state is RecorderState.CLOSED
+    with open_bag(tmp_path / "bag") as bag:
+        assert bag.topics["/microexp/session"].count == 2
+
+
+def test_without_consent_requirement_starts_on_cameras(tmp_path: Path) -> None:
+    rec = _recorder(tmp_path, require_consent=False)
+    rec.on_message("/evk4/events", _packet(0, 1), 2)
+    assert rec.state is RecorderState.RECORDING
+    rec.close(now_ns=3)
+
+
+def test_refuses_existing_output(tmp_path: Path) -> None:
+    (tmp_path / "bag").mkdir()
+    with pytest.raises(OutputExistsError, match="exists already"):
+        _recorder(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("offered", "preset"),
+    [
+        ([], "reliable"),
+        ([(True, False)], "reliable"),
+        ([(False, False)], "sensor_data"),
+        ([(True, True)], "latched"),
+        ([(True, True), (True, False)], "reliable"),
+        ([(True, False), (False, False)], "sensor_data"),
+    ],
+)
+def test_adapt_qos(offered: list[tuple[bool, bool]], preset: str) -> None:
+    assert adapt_qos(offered) == preset

@@ -1,0 +1,164 @@
+"""The launch graphs as data, built from the repository's real config/rig."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from microexp.errors import ConfigError
+from microexp.recording import recorder_config_from_params
+from microexp.rosgraph import (
+    InferArgs,
+    NodeSpec,
+    ProcessSpec,
+    RecordArgs,
+    args_from_strings,
+    default_rig_dir,
+    infer_graph,
+    load_rig,
+    parse_assignments,
+    record_graph,
+)
+
+RIG_DIR = Path(__file__).resolve().parents[2] / "config" / "rig"
+
+
+@pytest.fixture(scope="module")
+def rig():  # type: ignore[no-untyped-def]
+    return load_rig(RIG_DIR)
+
+
+def _record(rig, *items: str):  # type: ignore[no-untyped-def]
+    return record_graph(args_from_strings(RecordArgs, parse_assignments(items)), rig)
+
+
+def test_default_rig_dir_is_the_repository_config() -> None:
+    assert default_rig_dir() == RIG_DIR
+
+
+def test_every_driver_params_file_keys_its_node_name(rig) -> None:  # type: ignore[no-untyped-def]
+    for cam in rig.cameras.values():
+        doc = yaml.safe_load(cam.driver.params.read_text())
+        assert list(doc) == [cam.driver.name], cam.driver.params
+        assert "ros__parameters" in doc[cam.driver.name]
+        sim = yaml.safe_load(cam.sim_params.read_text())
+        assert f"sim_{cam.name}" in sim
+
+
+def test_real_cameras_graph(rig) -> None:  # type: ignore[no-untyped-def]
+    graph = _record(rig, "subject:=P07", "session:=s2", "output_dir:=/data")
+    roles = [e.role for e in graph]
+    assert roles == [
+        "camera:davis",
+        "camera:evk4",
+        "camera:webcam",
+        "protocol",
+        "recorder",
+        "sync_monitor",
+    ]
+    davis = graph[0]
+    assert isinstance(davis, NodeSpec) and (davis.package, davis.executable) == (
+        "dv_ros2_capture",
+        "dv_ros2_capture_node",
+    )
+    assert ("camera/events", "/davis/events") in davis.remappings
+    evk4 = graph[1]
+    assert isinstance(evk4, NodeSpec) and evk4.remappings == (("~/events", "/evk4/events"),)
+    rec = graph[4]
+    assert isinstance(rec, NodeSpec)
+    params = rec.param_dict()
+    assert params["output"] == "/data/P07_s2"
+    assert set(params["wait_for"]) == {
+        "/davis/events",
+        "/evk4/events",
+        "/webcam/image_raw/compressed",
+    }  # type: ignore[arg-type]
+    # the recorder's own validation accepts what the graph hands it
+    cfg = recorder_config_from_params(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+    )
+    assert cfg.spec("/microexp/session").qos == "latched"
+    assert cfg.spec("/evk4/events").has_seq
+    assert "/microexp/ground_truth" not in params["topics"]  # type: ignore[operator]
+
+
+def test_sim_graph_replaces_drivers(rig) -> None:  # type: ignore[no-untyped-def]
+    graph = _record(rig, "sim:=true", "cameras:=davis,evk4", "sync_monitor:=false")
+    cams = [e for e in graph if e.role.startswith("camera:")]
+    assert [(e.package, e.executable, e.name) for e in cams if isinstance(e, NodeSpec)] == [
+        ("microexp", "sim_camera", "sim_davis"),
+        ("microexp", "sim_camera", "sim_evk4"),
+    ]
+    rec = next(e for e in graph if e.role == "recorder")
+    assert isinstance(rec, NodeSpec)
+    topics = rec.param_dict()["topics"]
+    assert "/microexp/ground_truth" in topics and "/davis/trigger" not in topics  # type: ignore[operator]
+    assert not any(e.role == "sync_monitor" for e in graph)
+    protocol = next(e for e in graph if e.role == "protocol")
+    assert isinstance(protocol, NodeSpec) and protocol.param_dict()["headless"] is True
+
+
+def test_rosbag2_recorder_uses_the_qos_override_file(rig) -> None:  # type: ignore[no-untyped-def]
+    graph = _record(
+        rig, "recorder:=rosbag2", "storage:=sqlite3", "compression:=zstd", "cameras:=evk4"
+    )
+    rec = next(e for e in graph if e.role == "recorder")
+    assert isinstance(rec, ProcessSpec)
+    cmd = list(rec.cmd)
+    assert cmd[:3] == ["ros2", "bag", "record"] and cmd[cmd.index("-s") + 1] == "sqlite3"
+    overrides = yaml.safe_load(Path(cmd[cmd.index("--qos-profile-overrides-path") + 1]).read_text())
+    assert (
+        overrides["/evk4/events"]["reliability"] == "best_effort"
+        and overrides["/evk4/events"]["depth"] >= 1000
+    )
+    assert "/evk4/events" in cmd and cmd[cmd.index("--compression-format") + 1] == "zstd"
+
+
+def test_no_cameras(rig) -> None:  # type: ignore[no-untyped-def]
+    graph = _record(rig, "cameras:=none", "protocol:=false", "sync_monitor:=false")
+    assert [e.role for e in graph] == ["recorder"]
+
+
+def test_infer_graph(rig) -> None:  # type: ignore[no-untyped-def]
+    graph = infer_graph(InferArgs(sim=True, checkpoint="best.pt"), rig)
+    infer = [e for e in graph if e.role == "inference"]
+    assert [e.name for e in infer] == [
+        "inference_davis",
+        "inference_evk4",
+    ]  # the webcam has no events
+    bag = infer_graph(InferArgs(bag="/b", cameras=("evk4",)), rig)
+    assert isinstance(bag[0], ProcessSpec) and bag[0].cmd == ("ros2", "bag", "play", "/b")
+    assert [e.role for e in bag] == ["source", "inference"]
+    with pytest.raises(ConfigError, match="publishes events"):
+        infer_graph(InferArgs(cameras=("webcam",)), rig)
+
+
+@pytest.mark.parametrize(
+    ("items", "match"),
+    [
+        (["bogus:=1"], r"unknown launch argument\(s\) \['bogus'\]"),
+        (["sim:=maybe"], "sim:='maybe' is not a boolean"),
+        (["storage:=zip"], "storage:='zip'; expected one of"),
+        (["cameras:=davis,kinect"], r"unknown camera\(s\) \['kinect'\]"),
+        (["subject"], "expected NAME:=VALUE"),
+        (["sim:=1", "sim:=0"], "given twice"),
+    ],
+)
+def test_bad_arguments(rig, items: list[str], match: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match=match):
+        _record(rig, *items)
+
+
+def test_rig_is_strict(tmp_path: Path) -> None:
+    for f in RIG_DIR.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    doc = yaml.safe_load((tmp_path / "rig.yaml").read_text())
+    doc["cameras"]["davis"]["drivr"] = doc["cameras"]["davis"].pop("driver")
+    (tmp_path / "rig.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError, match=r"cameras.davis: missing key\(s\) \['driver'\]"):
+        load_rig(tmp_path)
+    with pytest.raises(ConfigError, match="cannot read the rig description"):
+        load_rig(tmp_path / "nowhere")

@@ -21,7 +21,7 @@ def sorted_events(draw: st.DrawFn) -> np.ndarray:
 
 
 @settings(max_examples=80, deadline=None)
-@given(ev=sorted_events(), window=st.integers(1, 30_000))
+@given(ev=sorted_events(), window=st.integers(300, 30_000))
 def test_time_slices_partition_the_events(ev: np.ndarray, window: int) -> None:
     slices = slice_by_time(ev, window_us=window)
     joined = np.concatenate(slices) if slices else ev[:0]

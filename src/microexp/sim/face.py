@@ -178,7 +178,7 @@ class FaceRenderer:
             pts = np.column_stack(
                 [x0 + (x1 - x0) * t + side * 0.04 * np.sin(np.pi * t), y0 + (y1 - y0) * t]
             )
-            self._line(pts, sj.skin * (0.93 - 0.15 * p.nasolabial), 0.012 + 0.01 * p.nasolabial)
+            self._line(pts, sj.skin * (0.93 - 0.3 * p.nasolabial), 0.012 + 0.016 * p.nasolabial)
 
     def _draw_eyes(self, p: FaceParams, fx: float, fy: float) -> None:
         sj = self.subject

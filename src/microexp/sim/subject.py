@@ -110,13 +110,13 @@ class Subject:
 # Boxes (face units) that each region's AUs move, including what they drag along.
 _REGION_BOXES_FACE: dict[FaceRegion, tuple[float, float, float, float]] = {
     FaceRegion.BROWS: (-0.6, -0.56, 0.6, -0.2),
-    FaceRegion.EYELIDS: (-0.5, -0.32, 0.5, -0.04),
+    FaceRegion.EYELIDS: (-0.5, -0.42, 0.5, -0.04),
     FaceRegion.EYES: (-0.5, -0.3, 0.5, -0.06),
-    FaceRegion.CHEEKS: (-0.62, -0.2, 0.62, 0.5),
-    FaceRegion.NOSE: (-0.22, -0.22, 0.22, 0.46),
+    FaceRegion.CHEEKS: (-0.62, -0.34, 0.62, 0.5),  # includes the lower lids it pushes up
+    FaceRegion.NOSE: (-0.26, -0.22, 0.26, 0.57),  # AU9 lifts the upper lip too
     FaceRegion.MOUTH: (-0.36, 0.3, 0.36, 0.72),
     FaceRegion.CHIN: (-0.34, 0.42, 0.34, 1.08),
-    FaceRegion.JAW: (-0.85, 0.25, 0.85, 1.3),
+    FaceRegion.JAW: (-0.85, 0.1, 0.85, 1.3),
     FaceRegion.HEAD: (-1.25, -1.3, 1.25, 1.45),
 }
 

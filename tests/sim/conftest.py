@@ -1,0 +1,45 @@
+"""Shared fixtures of the simulator tests: a tiny real plan (YAML text parsed by the protocol
+package) so that whole sessions stay short."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from microexp.protocol.plan import SessionPlan, parse_plan
+
+REPO = Path(__file__).resolve().parents[2]
+
+TINY_PLAN = """\
+name: sim_tiny
+description: "a demo-run AU12, then AU12 and AU4; short windows, one sync flash"
+labels: [AU12, AU4]
+order: fixed
+repetitions: 1
+timing:
+  demo_repetitions: 1
+  demo_clip_s: 0.2
+  countdown_s: 0.3
+  neutral_s: 0.0
+  perform_s: 1.0
+  rest_s: 0.3
+demo_run:
+  labels: [AU12]
+sync:
+  pattern: {flashes: 1, on_s: 0.1, off_s: 0.1}
+  at_start: true
+  per_segment: false
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_plan() -> SessionPlan:
+    return parse_plan(TINY_PLAN, source="sim_tiny.yaml")
+
+
+@pytest.fixture(scope="session")
+def tiny_plan_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("plans") / "sim_tiny.yaml"
+    path.write_text(TINY_PLAN)
+    return path

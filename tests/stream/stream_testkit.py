@@ -30,7 +30,7 @@ def lively_snn(*, num_classes: int = len(LABELS), seed: int = 0) -> PaperSNN:
             bn.weight.copy_(torch.rand(bn.num_features, generator=gen) * 0.7 + 0.8)
             bn.bias.copy_(torch.rand(bn.num_features, generator=gen) * 0.3)
     model.eval()
-    x = (torch.rand(8, 1, 2, 64, 64, generator=gen) < 0.1).float() * 3
+    x = (torch.rand(4, 1, 2, 64, 64, generator=gen) < 0.1).float() * 3
     rate: dict[int, float] = {}
     hooks = [
         net[n].register_forward_hook(
@@ -44,7 +44,7 @@ def lively_snn(*, num_classes: int = len(LABELS), seed: int = 0) -> PaperSNN:
                 model(x)
                 if rate[n] >= 0.1:
                     break
-                net[w].weight.mul_(1.5)
+                net[w].weight.mul_(2.0)
     for h in hooks:
         h.remove()
     return model

@@ -62,3 +62,23 @@ def test_frame_events_slices_a_clip() -> None:
     assert frames.shape == (int((ev["t"][-1] - t0) // 33_000) + 1, 2, 32, 32)
     per_slice = np.bincount((ev["t"] - t0) // 33_000)
     assert frames.sum(axis=(1, 2, 3)).tolist() == per_slice.tolist()
+
+
+def test_equals_the_datasets_training_representation() -> None:
+    """The engine's crops count what the exporter's evframes (the training input) count."""
+    from microexp.dataset.representation import CropFrameAccumulator
+    from microexp.faces.types import Box as FaceBox
+
+    ev = random_events(n=30_000, width=W, height=H, t0_us=0, duration_us=99_000, seed=5)
+    for box in (Box(37, 11, 150, 150), Box(100, 60, 128, 128), Box(0, 0, 97, 203)):
+        acc = CropFrameAccumulator(
+            box=FaceBox(box.x, box.y, box.width, box.height),
+            size=64,
+            slice_us=33_000,
+            duration_us=99_000,
+        )
+        acc.add(ev)
+        expected = acc.frames()
+        got = frame_events(ev, box=box, width=W, height=H, t_origin_us=0)
+        assert got.shape == expected.shape
+        assert np.array_equal(got, expected.astype(np.float32))

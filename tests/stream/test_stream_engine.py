@@ -146,3 +146,27 @@ def test_onsets_offsets_topk_and_emotion_from_scores() -> None:
     assert out[0].emotion is None and out[0].emotion_score == 0.0
     assert out[4].emotion_score == pytest.approx(0.85)
     assert out[5].active == ("AU6", "AU12") and out[8].active == ()
+
+
+def test_push_packet_decodes_evt3_across_the_time_wrap(snn: PaperSNN) -> None:
+    """EVT 3.0 packets (24-bit time, wraps every 16.77 s) give the same slices as the events."""
+    from microexp.events.evt3 import Evt3Encoder
+
+    w, h = 1280, 720
+    box = (500, 200, 256, 256)
+    t0 = (1 << 24) - 5 * 33_000  # five slices before the wrap
+    events = random_events(
+        n=30_000, width=w, height=h, t0_us=t0, duration_us=10 * 33_000, seed=11, box=box
+    )
+    encoder = Evt3Encoder()
+    packets = [encoder.encode(p) for p in split_random(events, seed=12) if p.size]
+    config = StreamConfig(roi=box)
+    by_packet = StreamingEngine(Predictor(snn, classes=LABELS), config=config, width=w, height=h)
+    got = [p for data in packets for p in by_packet.push_packet(data, encoding="evt3")]
+    got += by_packet.flush()
+    by_events = StreamingEngine(Predictor(snn, classes=LABELS), config=config, width=w, height=h)
+    expected = _run(by_events, [events])
+    assert len(got) == len(expected) == 10
+    assert [p.events_in_slice for p in got] == [p.events_in_slice for p in expected]
+    assert all(np.array_equal(a.rates, b.rates) for a, b in zip(got, expected, strict=True))
+    assert got[-1].t_end_us > 1 << 24  # time unrolled past the wrap

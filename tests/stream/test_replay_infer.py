@@ -1,0 +1,117 @@
+"""``microexp infer`` over a bag written by the simulator (real message types, real CDR)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from stream_testkit import LABELS
+
+from microexp.bagio.reader import open_bag
+from microexp.cli.main import main
+from microexp.events.dv_event_array import decode_event_array_cdr
+from microexp.models.snn import PaperSNN
+from microexp.protocol.plan import parse_plan
+from microexp.sim.bag import write_session_bag
+from microexp.sim.sensors import davis346
+from microexp.sim.session import SessionSimConfig, simulate_session
+
+PLAN = """
+name: tiny
+labels: [AU12, AU45]
+order: fixed
+repetitions: 1
+timing: {demo_repetitions: 1, demo_clip_s: 0.2, countdown_s: 0.5, neutral_s: 0.0, perform_s: 1.0, rest_s: 0.3}
+demo_run: {labels: []}
+sync:
+  pattern: {flashes: 1, on_s: 0.1, off_s: 0.1}
+  at_start: true
+  per_segment: false
+"""
+
+
+@pytest.fixture(scope="module")
+def sim_bag(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    session = simulate_session(parse_plan(PLAN), SessionSimConfig(subject_id="S1", seed=1))
+    path = tmp_path_factory.mktemp("sim") / "session"
+    write_session_bag(path, session, [davis346()], seed=1)
+    return path, session.start_ns
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory, snn: PaperSNN) -> Path:
+    model = snn
+    cfg = {
+        "name": "snn",
+        "num_classes": len(LABELS),
+        "in_channels": 2,
+        "size": 64,
+        "neuron": "plif",
+        "dropout": 0.2,
+    }
+    path = tmp_path_factory.mktemp("ckpt") / "snn.pt"
+    torch.save(
+        {"config": {"model": cfg}, "classes": list(LABELS), "model_state": model.state_dict()}, path
+    )
+    return path
+
+
+def _bag_events(path: Path) -> np.ndarray:
+    with open_bag(path) as bag:
+        parts = [
+            decode_event_array_cdr(raw.data).events
+            for raw in bag.messages(topics=["/davis/events"])
+        ]
+    return np.concatenate(parts)
+
+
+def test_infer_writes_one_row_per_slice_and_scores(
+    sim_bag: tuple[Path, int], checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag, start_ns = sim_bag
+    out, scores_json = tmp_path / "pred.csv", tmp_path / "scores.json"
+    argv = ["infer", str(bag), "--checkpoint", str(checkpoint), "-o", str(out), "--no-progress"]
+    assert main([*argv, "--scores-json", str(scores_json)]) == 0
+    printed = capsys.readouterr().out
+    assert "scores against ground_truth (2 actions" in printed
+
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    events = _bag_events(bag)
+    t = events["t"]
+    assert len(rows) == (int(t.max()) - int(t[0])) // 33_000 + 1  # one row per slice, no gaps
+    assert [int(r["index"]) for r in rows] == list(range(len(rows)))
+    assert all(int(r["t_end_us"]) - int(r["t_start_us"]) == 33_000 for r in rows)
+    assert int(rows[0]["t_start_us"]) == int(t[0])
+    assert sum(int(r["events"]) for r in rows) == events.size
+    stamps = np.array([int(r["stamp_ns"]) for r in rows])
+    assert np.all(np.diff(stamps) > 0)
+    assert abs(int(stamps[0]) - start_ns) < 1_000_000_000  # ROS time near the session start
+    score_cols = [c for c in rows[0] if c.startswith("score_")]
+    assert score_cols == [f"score_{lb}" for lb in LABELS]
+    scores = np.array([[float(r[c]) for c in score_cols] for r in rows])
+    assert scores.min() >= 0.0 and scores.max() <= 1.0 and scores.max() > 0.0
+    assert {r["top1"] for r in rows} <= set(LABELS)
+
+    summary = json.loads(scores_json.read_text(encoding="utf-8"))
+    assert summary["actions"] == 2 and summary["source"] == "ground_truth"
+    assert summary["slices"] == len(rows)
+    assert summary["false_onsets_per_min"] >= 0.0
+
+    assert main(argv) == 1  # refuses to overwrite
+    assert "ERROR:" in capsys.readouterr().err
+
+
+def test_infer_names_a_missing_topic(
+    sim_bag: tuple[Path, int], checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag, _ = sim_bag
+    argv = ["infer", str(bag), "--checkpoint", str(checkpoint), "-o", str(tmp_path / "p.csv")]
+    assert main([*argv, "--topic", "/evk4/events", "--no-progress"]) == 1
+    assert "no topic /evk4/events" in capsys.readouterr().err
+    assert main([*argv, "--topic", "/davis/image", "--no-progress"]) == 1
+    assert "not an event topic" in capsys.readouterr().err

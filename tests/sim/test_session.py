@@ -88,7 +88,7 @@ def test_static_stretches_carry_only_noise(
     cfg = davis346().event_config
     quiet = [
         (a.profile.offset_us + 50_000, b.profile.onset_us - 50_000)
-        for a, b in zip(still_session.ground_truth, still_session.ground_truth[1:])
+        for a, b in zip(still_session.ground_truth, still_session.ground_truth[1:], strict=False)
     ]
     n_pix = 346 * 260
     for t0, t1 in quiet:

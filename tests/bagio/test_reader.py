@@ -269,3 +269,49 @@ def test_rosbags_reader_agrees_on_the_copy(real_bag_copy: Path, tmp_path: Path) 
         got = [(r.topic, r.log_time_ns) for r in bag.messages()]
     assert got == expected
     shutil.rmtree(real_bag_copy)
+
+
+def _foxglove_mcap(path: Path, *, compressed: bool) -> None:
+    """An MCAP written by Foxglove's writer (top-level schema/channel records, chunk CRCs)."""
+    writer_mod = pytest.importorskip("mcap.writer")
+    from microexp.bagio import messages as M
+    from microexp.bagio.typestore import build_typestore
+
+    ts = build_typestore()
+    msgtype = "microexp_msgs/msg/SessionInfo"
+    msgdef, _ = ts.generate_msgdef(msgtype, ros_version=2)
+    compression = writer_mod.CompressionType.ZSTD if compressed else writer_mod.CompressionType.NONE
+    with path.open("wb") as f:
+        w = writer_mod.Writer(f, compression=compression)
+        w.start(profile="ros2", library="test")
+        sid = w.register_schema(name=msgtype, encoding="ros2msg", data=msgdef.encode())
+        cid = w.register_channel(
+            topic="/s", message_encoding="cdr", schema_id=sid, metadata={"offered_qos_profiles": ""}
+        )
+        for i in range(5):
+            msg = M.build_message(ts, msgtype, subject_id=f"s{i}")
+            w.add_message(channel_id=cid, log_time=i, publish_time=i, data=M.serialize(ts, msg))
+        w.finish()
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_foxglove_written_mcap(tmp_path: Path, compressed: bool) -> None:
+    path = tmp_path / "fox.mcap"
+    _foxglove_mcap(path, compressed=compressed)
+    with open_bag(path) as bag:
+        assert bag.topics["/s"].count == 5
+        assert [bag.deserialize(r).subject_id for r in bag.messages()] == [
+            f"s{i}" for i in range(5)
+        ]
+        assert bag.notes == []
+
+
+def test_chunk_crc_mismatch_stops_with_a_note(tmp_path: Path) -> None:
+    path = tmp_path / "fox.mcap"
+    _foxglove_mcap(path, compressed=False)
+    data = bytearray(path.read_bytes())
+    data[data.find(b"s3") + 1] = ord("9")  # flip one byte inside the (only) chunk
+    path.write_bytes(bytes(data))
+    with open_bag(path) as bag:
+        assert list(bag.messages()) == []
+        assert any("CRC mismatch" in n for n in bag.notes)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +217,7 @@ class McapFile:
 
     def _chunk(self, buf: memoryview, lo: int, hi: int) -> Iterator[tuple[int, int, memoryview]]:
         cur = _Cursor(buf)
-        t_first, t_last, size, _crc = cur.u64(), cur.u64(), cur.u64(), cur.u32()
+        t_first, t_last, size, crc = cur.u64(), cur.u64(), cur.u64(), cur.u32()
         compression = cur.string()
         payload = cur.raw(cur.u64())
         del t_first, t_last  # a chunk outside [lo, hi) may still define schemas and channels
@@ -230,6 +231,8 @@ class McapFile:
             raise RuntimeError(f"unsupported chunk compression {compression!r}")
         if len(records) != size:
             raise RuntimeError(f"chunk decompressed to {len(records)} bytes, expected {size}")
+        if crc and zlib.crc32(records) != crc:
+            raise RuntimeError("chunk CRC mismatch")
         inner = _Cursor(records)
         while inner.pos < len(records):
             op = records[inner.pos]

@@ -195,5 +195,10 @@ def params_to_dataclass(node: Node, cls: type[T], *, prefix: str = "") -> T:
             value = default
         if isinstance(value, list) or (value is not None and ptype.name.endswith("ARRAY")):
             value = tuple(value)
+        allowed = typing.get_args(hints[field.name])
+        if typing.get_origin(hints[field.name]) is typing.Literal and value not in allowed:
+            raise ConfigError(
+                f"node {node.get_name()}: parameter {name} is {value!r}; expected one of {list(allowed)}"
+            )
         values[field.name] = value
     return cls(**values)

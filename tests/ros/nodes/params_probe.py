@@ -7,9 +7,10 @@ import sys
 from dataclasses import dataclass
 from typing import Literal
 
-from microexp.errors import MicroexpError
 from microexp_ros._node_utils import params_to_dataclass, run_node
 from rclpy.node import Node
+
+from microexp.errors import MicroexpError
 
 
 @dataclass(frozen=True)

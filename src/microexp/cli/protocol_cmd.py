@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import re
 from pathlib import Path
@@ -11,7 +12,12 @@ from pathlib import Path
 from microexp.errors import ConfigError, OutputExistsError
 from microexp.protocol.clock import FakeClock, MonotonicClock
 from microexp.protocol.engine import ProtocolEngine, prelude_steps, segment_steps
-from microexp.protocol.events import SessionInfo, read_events_jsonl, write_events_jsonl
+from microexp.protocol.events import (
+    ProtocolError,
+    SessionInfo,
+    read_events_jsonl,
+    write_events_jsonl,
+)
 from microexp.protocol.labels import segments_from_events
 from microexp.protocol.plan import load_plan
 from microexp.protocol.player import (
@@ -21,8 +27,10 @@ from microexp.protocol.player import (
     make_renderer,
 )
 from microexp.protocol.progress import ProgressStore
-from microexp.protocol.sound import WavTrack
+from microexp.protocol.sound import PygameAudio, WavTrack
 
+log = logging.getLogger(__name__)
+KEYS = {"p": "pause", "r": "resume", "d": "redo", "s": "skip", "a": "abort"}
 HELP = "check, run (headless video + events JSONL, or a window) and label session plans"
 
 __all__ = ["HELP", "configure", "run"]
@@ -132,12 +140,22 @@ def _run(args: argparse.Namespace) -> int:
     if not args.headless:
         live_clock = MonotonicClock()
         engine = ProtocolEngine(plan, session, clock=live_clock, progress=store)
-        window = PygameWindow(clock=live_clock, width=width, height=height)
+
+        def on_key(key: str) -> None:
+            if key in KEYS:
+                try:
+                    engine.command(KEYS[key])
+                except ProtocolError as err:
+                    log.warning("%s", err)
+
+        window = PygameWindow(clock=live_clock, width=width, height=height, on_key=on_key)
+        audio = PygameAudio()
         try:
             events = InstructionPlayer(
-                engine, renderer=renderer, display=window, fps=args.fps
+                engine, renderer=renderer, display=window, fps=args.fps, audio=audio
             ).run_live(live_clock)
         finally:
+            audio.close()
             window.close()
         if args.events:
             write_events_jsonl(args.events, events)

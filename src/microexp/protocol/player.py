@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar, Protocol
 
@@ -105,7 +106,15 @@ class NullDisplay:
 class PygameWindow:
     """A full-screen or windowed pygame display; import fails with a clear ConfigError."""
 
-    def __init__(self, *, clock: Clock, width: int, height: int, fullscreen: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        width: int,
+        height: int,
+        fullscreen: bool = False,
+        on_key: Callable[[str], None] | None = None,
+    ) -> None:
         try:
             import pygame  # optional dependency
         except ImportError as err:
@@ -115,17 +124,29 @@ class PygameWindow:
         self._pg = pygame
         pygame.init()
         flags = pygame.FULLSCREEN if fullscreen else 0
-        self._screen = pygame.display.set_mode((width, height), flags, vsync=1)
+        try:  # vsync: flip() returns at the vertical blank, so "after flip" is the display time
+            self._screen = pygame.display.set_mode((width, height), flags, vsync=1)
+        except pygame.error:
+            log.warning("no vsync on this display: frame times are accurate to one refresh")
+            self._screen = pygame.display.set_mode((width, height), flags)
         pygame.display.set_caption("microexp protocol")
         self.clock = clock
+        self.on_key = on_key
 
     def show(self, frame: Image, *, due_ns: int) -> int:
         pg = self._pg
         rgb = np.ascontiguousarray(frame[:, :, ::-1].swapaxes(0, 1))
         pg.surfarray.blit_array(self._screen, rgb)
         pg.display.flip()
-        pg.event.pump()
-        return self.clock.now_ns()
+        t_ns = self.clock.now_ns()
+        for ev in pg.event.get():  # keys typed into the window (operator commands)
+            if self.on_key is None:
+                continue
+            if ev.type == pg.KEYDOWN and ev.unicode:
+                self.on_key(ev.unicode)
+            elif ev.type == pg.QUIT:
+                self.on_key("a")
+        return t_ns
 
     def close(self) -> None:
         self._pg.quit()

@@ -19,6 +19,7 @@ __all__ = [
     "SAMPLE_RATE",
     "AudioSink",
     "NullSink",
+    "PygameAudio",
     "WavTrack",
     "double_beep",
     "go_beep",
@@ -73,6 +74,31 @@ class NullSink:
 
     def play(self, samples: Samples, *, at_ns: int) -> None:
         return None
+
+
+class PygameAudio:
+    """Plays each sound at once through ``pygame.mixer`` (optional dependency); the player calls
+    ``play`` right after the frame was shown, so ``at_ns`` is now."""
+
+    def __init__(self, *, rate: int = SAMPLE_RATE) -> None:
+        try:
+            import pygame  # optional dependency
+        except ImportError as err:
+            from microexp.errors import ConfigError
+
+            raise ConfigError("no audio backend: install pygame or run without sound") from err
+        self._pg = pygame
+        pygame.mixer.init(frequency=rate, size=-16, channels=1)
+        self._sounds: list[object] = []  # keep references while playing
+
+    def play(self, samples: Samples, *, at_ns: int) -> None:
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+        snd = self._pg.sndarray.make_sound(pcm)
+        snd.play()
+        self._sounds = [*self._sounds[-7:], snd]
+
+    def close(self) -> None:
+        self._pg.mixer.quit()
 
 
 class WavTrack:

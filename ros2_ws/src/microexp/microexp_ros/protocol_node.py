@@ -31,11 +31,13 @@ from microexp.protocol.player import (
     make_renderer,
 )
 from microexp.protocol.progress import ProgressStore
+from microexp.protocol.sound import PygameAudio
 from microexp_ros._node_utils import msg_class, params_to_dataclass, qos_preset, run_node
 
 __all__ = ["COMMANDS", "ProtocolNode", "ProtocolNodeParams", "main", "to_msg"]
 
 COMMANDS = ("pause", "resume", "redo", "skip", "abort")
+KEYS = {"p": "pause", "r": "resume", "d": "redo", "s": "skip", "a": "abort"}
 SERVICE_PREFIX = "/microexp/protocol/"
 
 
@@ -126,8 +128,10 @@ class ProtocolNode(Node):
         self._publish_session()
         self.display = self._display()
         renderer = make_renderer(plan, width=self.p.width, height=self.p.height)
+        windowed = self.p.display in ("window", "fullscreen")
+        self.audio = PygameAudio() if windowed else None
         self.player = InstructionPlayer(
-            self.engine, renderer=renderer, display=self.display, fps=self.p.fps
+            self.engine, renderer=renderer, display=self.display, fps=self.p.fps, audio=self.audio
         )
         for name in COMMANDS:
             self.create_service(
@@ -155,7 +159,15 @@ class ProtocolNode(Node):
             width=self.p.width,
             height=self.p.height,
             fullscreen=self.p.display == "fullscreen",
+            on_key=self._on_key,  # the window takes the operator console's keys too
         )
+
+    def _on_key(self, key: str) -> None:
+        if key in KEYS:
+            try:
+                self.engine.command(KEYS[key])
+            except ProtocolError as err:
+                self.get_logger().warning(str(err))
 
     def _publish_session(self) -> None:
         msg = self._session_pub.msg_type()
@@ -197,6 +209,8 @@ class ProtocolNode(Node):
 
     def close(self) -> None:
         self.display.close()
+        if self.audio is not None:
+            self.audio.close()
 
 
 def main(args: list[str] | None = None) -> int:

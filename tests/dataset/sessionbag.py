@@ -206,7 +206,8 @@ def write_session_bag(
                 ros = np.sort(rng.integers(a, a + packet_ns, n)) // 1000 * 1000
                 ev["t"] = (ros - truth.clock_offset_ns["davis"]) // 1000
                 if n:
-                    stamp = int(ev["t"][0]) * 1000 + truth.clock_offset_ns["davis"]
+                    # dv EventArray: stamped once the packet is complete (its last event)
+                    stamp = int(ev["t"][-1]) * 1000 + truth.clock_offset_ns["davis"]
                     data = encode_dv_event_array(ev, stamp_ns=stamp, width=dw, height=dh)
                     msgs.append((a + packet_ns + 2_000_000, "/davis/events", data))
                     tr = ev.copy()
@@ -218,11 +219,12 @@ def write_session_bag(
                 if davis_gap_s and davis_gap_s[0] * S <= stamp - T0_NS < davis_gap_s[1] * S:
                     continue
                 img = face_frame(dw, dh, truth.face_box_davis, rng)
+                sensor_stamp = stamp - truth.clock_offset_ns["davis"]  # APS frames: sensor clock
                 msgs.append(
                     (
                         stamp + 5_000_000,
                         "/davis/image",
-                        image(ts, pixels=img, stamp_ns=stamp, frame_id="davis"),
+                        image(ts, pixels=img, stamp_ns=sensor_stamp, frame_id="davis"),
                     )
                 )
         if "evk4" in cameras:

@@ -85,6 +85,12 @@ def test_crops_contain_the_face(session: tuple[Path, SessionTruth, Path]) -> Non
     crops = np.load(d / "crops_davis.npy")
     assert frames.shape[1:] == (260, 346) and crops.shape == (frames.shape[0], 64, 64)
     assert (boxes[:, 2] > 0).all()
+    # APS frames are stamped in the DAVIS clock and mapped to ROS time like its events
+    lab = _label(out, d.name)
+    times = np.load(d / "frame_times_davis.npy")
+    assert times.size == frames.shape[0] == 88  # 25 fps over [0.5 s, 4.0 s)
+    assert ((times - T0_NS) % 40_000_000 == 0).all()
+    assert times.min() >= lab["start_ns"] and times.max() < lab["end_ns"]
     cx, cy = boxes[:, 0] + boxes[:, 2] / 2, boxes[:, 1] + boxes[:, 3] / 2
     assert (abs(cx - (x + w / 2)) < w * 0.15).all() and (abs(cy - (y + h / 2)) < h * 0.2).all()
     # the crop's centre is face (bright skin, 190), its corners background or face edge
@@ -101,7 +107,7 @@ def test_crops_contain_the_face(session: tuple[Path, SessionTruth, Path]) -> Non
 
 
 def test_splits_summary_provenance(session: tuple[Path, SessionTruth, Path]) -> None:
-    bag, _, out = session
+    _, _, out = session
     splits = json.loads((out / "splits.json").read_text())
     assert splits == {
         "loso": [

@@ -49,6 +49,9 @@ class CameraConfig:
     name: str  # "davis", "evk4", "webcam" (file names use it)
     events_topic: str = ""  # empty: camera has no events
     frames_topic: str = ""  # empty: camera has no frames
+    # clock of the frames' header.stamp: "ros" (host time: webcams) or "sensor" (the camera's own
+    # clock, mapped like its events: dv-ros2 stamps DAVIS APS frames with the exposure start)
+    frame_clock: Literal["ros", "sensor"] = "ros"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,7 @@ class ViewMappingConfig:
 
 def _default_cameras() -> tuple[CameraConfig, ...]:
     return (
-        CameraConfig("davis", "/davis/events", "/davis/image"),
+        CameraConfig("davis", "/davis/events", "/davis/image", "sensor"),
         CameraConfig("evk4", "/evk4/events", ""),
         CameraConfig("webcam", "", "/webcam/image_raw"),
     )

@@ -188,6 +188,7 @@ def _export_source(
                 c.frames_topic if c.frames_topic in src.topics else "",
                 session.sync_offsets_ns.get(c.name, 0),
                 cfg.offset_window_packets,
+                c.frame_clock,
             )
             cs.attach(src)
             cams.append(cs)

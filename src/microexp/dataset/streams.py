@@ -1,10 +1,12 @@
 """Per-camera stream state during the export: event decoding, sensor→ROS time, frame decoding.
 
 Sensor time → ROS time, per packet: a sample ``offset = reference − sensor time`` is taken from
-every event packet, where the reference is ``header.stamp`` paired with the packet's first event
-(what metavision_driver stamps: host arrival of the first SDK packet) when the stamp is plausible
-(within ``PLAUSIBLE_NS`` of the bag's receive time), else the bag receive time paired with the
-packet's last event (dv-ros2 forks stamp the header wrongly, REFERENCE.md §7). The offset applied
+every event packet. The reference is ``header.stamp`` when it is plausible (within
+``PLAUSIBLE_NS`` of the bag's receive time), paired with the packet's first event for
+``EventPacket`` (metavision_driver stamps the host arrival of the first SDK packet) and with its
+last event for dv ``EventArray`` (published once the packet's time slice is complete); otherwise
+(dv-ros2 forks stamp the header wrongly, REFERENCE.md §7) the bag receive time paired with the
+last event. The offset applied
 to a packet is the running median of the last ``window`` samples, which rejects transport jitter
 and outliers. Then the camera's sync-flash offset (``CameraSync.offset_ns`` = camera time −
 protocol time) is subtracted, when the bag has one, so all cameras share the protocol clock.
@@ -21,7 +23,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from microexp.dataset.bagsource import BagSource, DecodedPacket, EventMessageDecoder, RawMsg
+from microexp.dataset.bagsource import (
+    EVENT_PACKET,
+    BagSource,
+    DecodedPacket,
+    EventMessageDecoder,
+    RawMsg,
+)
 from microexp.errors import DecodeError
 
 __all__ = ["PLAUSIBLE_NS", "CameraStream", "OffsetEstimator", "decode_image"]
@@ -34,14 +42,16 @@ PLAUSIBLE_NS = 60_000_000_000
 class OffsetEstimator:
     """Running median of (reference ROS ns − sensor ns) over the last ``window`` packets."""
 
-    def __init__(self, window: int) -> None:
+    def __init__(self, window: int, *, stamp_is_first_event: bool) -> None:
         self._samples: deque[int] = deque(maxlen=max(1, window))
         self._median = 0
+        self.stamp_is_first_event = stamp_is_first_event
 
     def update(self, packet: DecodedPacket, log_time_ns: int) -> int:
         t = packet.events["t"]
         if abs(packet.stamp_ns - log_time_ns) < PLAUSIBLE_NS:
-            sample = packet.stamp_ns - int(t[0]) * 1000
+            ref_us = int(t[0]) if self.stamp_is_first_event else int(t[-1])
+            sample = packet.stamp_ns - ref_us * 1000
         else:
             sample = log_time_ns - int(t[-1]) * 1000
         self._samples.append(sample)
@@ -89,6 +99,7 @@ class CameraStream:
     frames_topic: str
     sync_offset_ns: int
     window: int
+    frame_clock: str = "ros"
     decoder: EventMessageDecoder | None = None
     estimator: OffsetEstimator = field(init=False)
     width: int = 0
@@ -98,13 +109,13 @@ class CameraStream:
     frames_seen: int = 0
 
     def __post_init__(self) -> None:
-        self.estimator = OffsetEstimator(self.window)
+        self.estimator = OffsetEstimator(self.window, stamp_is_first_event=True)
 
     def attach(self, src: BagSource) -> None:
         if self.events_topic and self.events_topic in src.topics:
-            self.decoder = EventMessageDecoder(
-                topic=self.events_topic, msgtype=src.topics[self.events_topic], source=src
-            )
+            msgtype = src.topics[self.events_topic]
+            self.decoder = EventMessageDecoder(topic=self.events_topic, msgtype=msgtype, source=src)
+            self.estimator.stamp_is_first_event = msgtype == EVENT_PACKET
 
     def events(self, msg: RawMsg) -> tuple[DecodedPacket, npt.NDArray[np.int64]] | None:
         """Decoded packet and the ROS (protocol clock) time of each event, or None when empty."""
@@ -121,7 +132,9 @@ class CameraStream:
         img, stamp = decode_image(
             src.deserialize(msg), msg.msgtype, where=f"{src.path}: {msg.topic} message {msg.index}"
         )
-        if abs(stamp - msg.log_time_ns) >= PLAUSIBLE_NS:
+        if self.frame_clock == "sensor" and self.decoder is not None:
+            stamp += self.estimator.offset_ns  # same clock as the events
+        elif abs(stamp - msg.log_time_ns) >= PLAUSIBLE_NS:
             stamp = msg.log_time_ns
         self.frame_size = (img.shape[1], img.shape[0])
         self.frames_seen += 1

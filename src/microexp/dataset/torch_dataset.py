@@ -292,7 +292,8 @@ class ReconstructionPairs(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         ids = list(clips) if clip_ids is None else list(clip_ids)
         conds: list[npt.NDArray[np.float32]] = []
         targets: list[npt.NDArray[np.float32]] = []
-        self.sources: list[tuple[str, int]] = []
+        self.sources: list[tuple[str, int]] = []  # (clip id, frame index) per pair
+        self.subjects: list[str] = []  # subject per pair
         for cid in ids:
             d = clips[cid].dir
             ev_p, crop_p = d / f"evframes_{event_camera}.npy", d / f"crops_{target_camera}.npy"
@@ -312,6 +313,7 @@ class ReconstructionPairs(Dataset[tuple[torch.Tensor, torch.Tensor]]):
                 conds.append(np.minimum(acc, cap) / cap)
                 targets.append(crops[j][None].astype(np.float32) / 255.0)
                 self.sources.append((cid, j))
+                self.subjects.append(clips[cid].subject)
         if not conds:
             raise ConfigError(
                 f"{self.root}: no (evframes_{event_camera}, crops_{target_camera}) pairs found"

@@ -69,19 +69,36 @@ def _decode(words, state, ev_x, ev_y, ev_t, ev_p, tr_t, tr_c, tr_v):
     for i in range(words.size):
         w = words[i]
         c = w >> 12
-        # branches ordered by frequency in real streams (a branch chain measured faster than
-        # a branch-free loop with speculative writes: 0.25 s against 0.38 s per 112 M words)
+        # Measured on the real Gen3 stream (112 M words, CPU time): this shape (a branch for
+        # ADDR_X, branch-free updates for ADDR_Y / TIME_LOW) 0.23 s; a plain if/elif chain
+        # 0.27 s; fully branch-free with speculative stores 0.38 s.
         if c == 0x2:
             ev_x[k] = w & 0x7FF
             ev_y[k] = y
             ev_t[k] = t
             ev_p[k] = (w >> 11) & 1
             k += 1
-        elif c == 0x0:
-            y = w & 0x7FF
-        elif c == 0x6:
-            low = np.int64(w & 0xFFF)
-            t = (high << 12) | low
+        elif c <= 0x6:
+            if c == 0x0 or c == 0x6:
+                y = (w & 0x7FF) if c == 0x0 else y
+                low = np.int64(w & 0xFFF) if c == 0x6 else low
+                t = (high << 12) | low
+            elif c == 0x3:
+                bx = np.int64(w & 0x7FF)
+                pol = (w >> 11) & 1
+            elif c == 0x4 or c == 0x5:
+                m = w & 0xFFF if c == 0x4 else w & 0xFF
+                b = 0
+                while m:
+                    if m & 1:
+                        ev_x[k] = bx + b
+                        ev_y[k] = y
+                        ev_t[k] = t
+                        ev_p[k] = pol
+                        k += 1
+                    m >>= 1
+                    b += 1
+                bx += 12 if c == 0x4 else 8
         elif c == 0x8:
             v = np.int64(w & 0xFFF)
             last = high & 0xFFF
@@ -89,22 +106,6 @@ def _decode(words, state, ev_x, ev_y, ev_t, ev_p, tr_t, tr_c, tr_v):
                 high += 4096
             high = (high & ~np.int64(0xFFF)) | v
             t = (high << 12) | low
-        elif c == 0x3:
-            bx = np.int64(w & 0x7FF)
-            pol = (w >> 11) & 1
-        elif c == 0x4 or c == 0x5:
-            m = w & 0xFFF if c == 0x4 else w & 0xFF
-            b = 0
-            while m:
-                if m & 1:
-                    ev_x[k] = bx + b
-                    ev_y[k] = y
-                    ev_t[k] = t
-                    ev_p[k] = pol
-                    k += 1
-                m >>= 1
-                b += 1
-            bx += 12 if c == 0x4 else 8
         elif c == 0xA:
             tr_t[j] = t
             tr_v[j] = w & 1

@@ -1,0 +1,139 @@
+"""EVT 3.0 decoding speed: microexp.events.Evt3Decoder vs expelliarmus 1.1.12 vs evt3 0.4.1.
+
+Workload: the real EVT 3.0 stream of event_camera_py's test_events_1 (shared/data/real), its
+517 packets concatenated, trigger words removed (expelliarmus rejects them), repeated
+``--copies`` times (100: 112 M words, 34.3 M events; each copy restarts the sensor time, which
+the decoders see as a wrap). Written once to a Prophesee .raw file for the file-based decoders.
+Every decoder's output is checked equal to ours before timing is reported.
+
+Run: python bench/evt3_decode.py [--copies 100] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rosbags.rosbag2 import Reader
+from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+
+from microexp.events.evt3 import Evt3Decoder
+
+ROOT = Path(__file__).resolve().parents[1]
+BAG = ROOT / ".." / "shared" / "data" / "real" / "event_camera_py_test_events_1"
+HEADER = b"% evt 3.0\n% format EVT3;height=480;width=640\n% end\n"
+MSG = ROOT / "src/microexp/bagio/msgdefs/event_camera_msgs/msg/EventPacket.msg"
+
+
+def load_words() -> np.ndarray:
+    store = get_typestore(Stores.ROS2_HUMBLE)
+    store.register(get_types_from_msg(MSG.read_text(), "event_camera_msgs/msg/EventPacket"))
+    chunks = []
+    with Reader(BAG) as reader:
+        for conn, _, raw in reader.messages():
+            chunks.append(np.frombuffer(store.deserialize_cdr(raw, conn.msgtype).events, "<u2"))
+    words = np.concatenate(chunks)
+    return words[(words >> 12) != 0xA]  # drop EXT_TRIGGER words
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
+    times, out = [], None
+    for _ in range(repeats):
+        out = None  # free the previous result before the next run
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return times, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--copies", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    import evt3  # type: ignore[import-untyped]
+    from expelliarmus import Wizard  # type: ignore[import-untyped]
+
+    data = np.tile(load_words(), args.copies).astype("<u2").tobytes()
+    tmp = Path(tempfile.mkdtemp(prefix="evt3bench_"))
+    raw_path = tmp / "workload.raw"
+    raw_path.write_bytes(HEADER + data)
+    print(f"workload: {len(data) // 2:,} words, {len(data) / 1e6:.0f} MB, file {raw_path}")
+
+    def ours_file(backend: str) -> Callable[[], Any]:
+        def run() -> Any:
+            with raw_path.open("rb") as fh:
+                fh.seek(len(HEADER))
+                payload = fh.read()
+            return Evt3Decoder(backend=backend).decode(payload).events  # type: ignore[arg-type]
+
+        return run
+
+    candidates: list[tuple[str, Callable[[], Any]]] = []
+    backends = ["numba", "numpy"] if Evt3Decoder().backend == "numba" else ["numpy"]
+    for backend in backends:
+        candidates.append(
+            (f"microexp Evt3Decoder[{backend}] (file read + decode)", ours_file(backend))
+        )
+        candidates.append(
+            (
+                f"microexp Evt3Decoder[{backend}] (bytes in memory)",
+                lambda b=backend: Evt3Decoder(backend=b).decode(data).events,  # type: ignore[misc]
+            )
+        )
+    wizard = Wizard(encoding="evt3")
+    candidates.append(("expelliarmus 1.1.12 Wizard.read (file)", lambda: wizard.read(raw_path)))
+    candidates.append(("evt3 0.4.1 decode_file (file)", lambda: evt3.decode_file(str(raw_path))))
+    candidates.append(
+        ("evt3 0.4.1 decode_bytes (bytes in memory)", lambda: evt3.decode_bytes(data))
+    )
+
+    reference = Evt3Decoder(backend="numpy").decode(data).events
+    n = reference.size
+    results = []
+    for name, fn in candidates:
+        times, out = timed(fn, args.repeats)
+        check = _same(reference, out)
+        results.append((name, min(times), statistics.median(times), check))
+        out = None
+    best_expelliarmus = next(r[1] for r in results if r[0].startswith("expelliarmus"))
+    print(f"{n:,} events; rates in M events/s; best of {args.repeats} and median")
+    for name, best, median, check in results:
+        print(
+            f"  {name:55s} best {n / best / 1e6:7.1f}  median {n / median / 1e6:7.1f}  "
+            f"x{best_expelliarmus / best:5.2f} vs expelliarmus (best)  {check}"
+        )
+    raw_path.unlink()
+    tmp.rmdir()
+
+
+def _same(reference: np.ndarray, out: Any) -> str:
+    """Compare with our decoder: x, y, p must agree; t may differ by the time-high rule."""
+    if isinstance(out, np.ndarray) and out.dtype.names and "t" in out.dtype.names:
+        cols = {"x": out["x"], "y": out["y"], "t": out["t"], "p": out["p"]}
+    else:  # evt3.Events
+        cols = {"x": out.x, "y": out.y, "t": out.timestamp, "p": out.polarity}
+    if len(cols["x"]) != reference.size:
+        return f"DIFFERENT count {len(cols['x']):,}"
+    equal = {
+        f: np.array_equal(np.asarray(c).astype(np.int64), reference[f].astype(np.int64))
+        for f, c in cols.items()
+    }
+    if all(equal.values()):
+        return "identical"
+    if equal["x"] and equal["y"] and equal["p"]:
+        t = np.asarray(cols["t"]).astype(np.int64)
+        n_diff = int(np.count_nonzero(t != reference["t"]))
+        return f"x,y,p identical; t differs in {n_diff:,} events (time-high wrap/jitter rule)"
+    return "DIFFERENT"
+
+
+if __name__ == "__main__":
+    main()

@@ -34,6 +34,7 @@ def _params(path: Path, bag: Path, **extra: object) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_records_a_bag_that_reads_back(ros: RosLauncher, tmp_path: Path) -> None:
     bag = tmp_path / "session_bag"
     rec = ros.node("recorder", "recorder", "--params-file", str(_params(tmp_path / "p.yaml", bag)))

@@ -99,8 +99,15 @@ class GraphRunner:
             popen = subprocess.Popen(argv, env={**self.env, **extra}, start_new_session=True)
             self.procs.append((entity, popen))
 
-    def wait(self, *, stop_on: Sequence[str] = ("recorder",), poll_s: float = 0.2) -> int:
-        """Block until interrupted or a ``stop_on`` role (or every process) exits; then stop all.
+    def wait(
+        self,
+        *,
+        stop_on: Sequence[str] = ("recorder", "protocol"),
+        poll_s: float = 0.2,
+        settle_s: float = 1.0,
+    ) -> int:
+        """Block until interrupted or a ``stop_on`` role (or every process) exits; then stop all
+        (after ``settle_s``, so that the recorder receives the last messages of the session).
         Returns 0, or the first non-zero exit status of a process that ended by itself."""
         interrupted = False
 
@@ -118,6 +125,7 @@ class GraphRunner:
                         log.error("%s exited with status %d", e.name, p.returncode)
                         status = p.returncode
                 if any(e.role in stop_on for e, _ in ended) or len(ended) == len(self.procs):
+                    time.sleep(settle_s)
                     break
                 time.sleep(poll_s)
         finally:

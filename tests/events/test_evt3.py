@@ -171,3 +171,13 @@ def test_encoder_rejects_unsorted_times() -> None:
 
 def test_event_time_to_ros_ns_ignores_time_base() -> None:
     assert event_time_to_ros_ns(np.array([1, 2]), time_base=123).tolist() == [1000, 2000]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_whole_stream_in_one_call_equals_packet_by_packet(evt3_packets, backend: str) -> None:
+    whole = b"".join(p.events for p in evt3_packets)  # > 1 M words: the chunked numpy path
+    one = Evt3Decoder(backend=backend).decode(whole)  # type: ignore[arg-type]
+    decoder = Evt3Decoder(backend=backend)  # type: ignore[arg-type]
+    many = DecodedEvents.concatenate([decoder.decode(p.events) for p in evt3_packets])
+    assert np.array_equal(one.events, many.events)
+    assert np.array_equal(one.triggers, many.triggers)

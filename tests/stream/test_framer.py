@@ -82,3 +82,17 @@ def test_equals_the_datasets_training_representation() -> None:
         got = frame_events(ev, box=box, width=W, height=H, t_origin_us=0)
         assert got.shape == expected.shape
         assert np.array_equal(got, expected.astype(np.float32))
+
+
+def test_numba_kernel_equals_numpy_path() -> None:
+    pytest.importorskip("numba", reason="numba is optional; the numpy path is the reference")
+    ev = random_events(n=40_000, width=W, height=H, t0_us=0, duration_us=33_000, seed=6)
+    frames = []
+    for backend in ("numpy", "numba"):
+        framer = CropFramer(width=W, height=H, size=64, clip=7, backend=backend)  # type: ignore[arg-type]
+        framer.set_box(Box(30, 20, 200, 150))
+        for part in np.array_split(ev, 5):
+            framer.add(part)
+        frames.append(framer.take())
+    assert frames[0].sum() > 0
+    assert np.array_equal(frames[0], frames[1])

@@ -177,23 +177,23 @@ class StreamingEngine:
         self.stats.events += n
         t = events["t"]
         out: list[SlicePrediction] = []
-        # Split at silences longer than gap_reset_us (before the packet or inside it).
-        d = np.diff(t)
-        if d.size and int(d.min()) < 0:
+        # Sort if needed (counted by the slicer's statistics), then split at silences longer than
+        # gap_reset_us (before the packet or inside it; only a packet that spans more can hold one).
+        if n > 1 and not bool(np.all(t[1:] >= t[:-1])):
+            self._slicer.unsorted_packets += 1
             events = events[np.argsort(t, kind="stable")]
             t = events["t"]
-            d = np.diff(t)
-        starts = [0, *(np.flatnonzero(d > self.config.gap_reset_us) + 1).tolist()]
+        gap = self.config.gap_reset_us
+        starts = [0]
+        if int(t[-1]) - int(t[0]) > gap:
+            starts += (np.flatnonzero(np.diff(t) > gap) + 1).tolist()
         for a, b in zip(starts, [*starts[1:], n], strict=True):
             chunk = events[a:b]
-            if (
-                self._last_t_us is not None
-                and int(chunk["t"][0]) - self._last_t_us > self.config.gap_reset_us
-            ):
+            if self._last_t_us is not None and int(chunk["t"][0]) - self._last_t_us > gap:
                 out.extend(self._close(self._slicer.flush(), entry))
                 self._reset(reason="gap")
             self._last_t_us = int(chunk["t"][-1])
-            out.extend(self._close(self._slicer.push(chunk), entry))
+            out.extend(self._close(self._slicer.push(chunk, known_sorted=True), entry))
         return out
 
     def push_packet(

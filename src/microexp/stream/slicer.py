@@ -79,7 +79,7 @@ class EventSlicer:
         self._origin = None if t_origin_us is None else int(t_origin_us)
         self._index = 0
 
-    def push(self, events: EventArray) -> list[SlicePart]:
+    def push(self, events: EventArray, *, known_sorted: bool = False) -> list[SlicePart]:
         """Split ``events`` over slices; returns the parts in time order.
 
         Every slice between the open one and the one holding the last event is closed; slices
@@ -90,7 +90,7 @@ class EventSlicer:
         if n == 0:
             return []
         t = events["t"]
-        if n > 1 and not bool(np.all(t[1:] >= t[:-1])):
+        if n > 1 and not known_sorted and not bool(np.all(t[1:] >= t[:-1])):
             self.unsorted_packets += 1
             log.debug("sorting an unsorted packet of %d events", n)
             events = events[np.argsort(t, kind="stable")]

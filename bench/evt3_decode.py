@@ -24,6 +24,7 @@ from rosbags.rosbag2 import Reader
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from microexp.events.evt3 import Evt3Decoder
+from microexp.events.raw_file import read_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 BAG = ROOT / ".." / "shared" / "data" / "real" / "event_camera_py_test_events_1"
@@ -69,9 +70,7 @@ def main() -> None:
 
     def ours_file(backend: str) -> Callable[[], Any]:
         def run() -> Any:
-            with raw_path.open("rb") as fh:
-                fh.seek(len(HEADER))
-                payload = fh.read()
+            payload = np.memmap(raw_path, dtype=np.uint8, mode="r", offset=len(HEADER))
             return Evt3Decoder(backend=backend).decode(payload).events  # type: ignore[arg-type]
 
         return run
@@ -79,15 +78,19 @@ def main() -> None:
     candidates: list[tuple[str, Callable[[], Any]]] = []
     backends = ["numba", "numpy"] if Evt3Decoder().backend == "numba" else ["numpy"]
     for backend in backends:
-        candidates.append(
-            (f"microexp Evt3Decoder[{backend}] (file read + decode)", ours_file(backend))
-        )
+        candidates.append((f"microexp Evt3Decoder[{backend}] (file, memmap)", ours_file(backend)))
         candidates.append(
             (
                 f"microexp Evt3Decoder[{backend}] (bytes in memory)",
                 lambda b=backend: Evt3Decoder(backend=b).decode(data).events,  # type: ignore[misc]
             )
         )
+    candidates.append(
+        (
+            "microexp read_raw (file, 4 MB chunks, default backend)",
+            lambda: read_raw(raw_path).events,
+        )
+    )
     wizard = Wizard(encoding="evt3")
     candidates.append(("expelliarmus 1.1.12 Wizard.read (file)", lambda: wizard.read(raw_path)))
     candidates.append(("evt3 0.4.1 decode_file (file)", lambda: evt3.decode_file(str(raw_path))))

@@ -98,6 +98,15 @@ class DecodedEvents:
         if not parts:
             return DecodedEvents.empty()
         return DecodedEvents(
-            events=np.concatenate([p.events for p in parts]),
-            triggers=np.concatenate([p.triggers for p in parts]),
+            events=_concatenate_records([p.events for p in parts], EVENT_DTYPE),
+            triggers=_concatenate_records([p.triggers for p in parts], TRIGGER_DTYPE),
         )
+
+
+def _concatenate_records(
+    arrays: list[npt.NDArray[np.void]], dtype: np.dtype
+) -> npt.NDArray[np.void]:
+    """np.concatenate through an opaque void view: a plain memcpy, ~10x faster than field-wise."""
+    raw = np.dtype((np.void, dtype.itemsize))
+    joined = np.concatenate([np.ascontiguousarray(a, dtype=dtype).view(raw) for a in arrays])
+    return joined.view(dtype)

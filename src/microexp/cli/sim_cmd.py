@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from microexp.aus import CATALOG, PAPER_AU_CODES
+from microexp.aus import PAPER_AU_CODES, lookup
 from microexp.errors import ConfigError, OutputExistsError
 from microexp.protocol.plan import load_plan
 from microexp.sim.bag import write_session_bag
@@ -73,6 +73,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--preview", metavar="PNG",
         help="write an apex grid (PNG) and, with a bag, the event-rate plot PNG_rate.png",
     )  # fmt: skip
+    parser.add_argument(
+        "--preview-labels", default=",".join(PAPER_AU_CODES),
+        help="comma list of catalog codes in the apex grid (default: the paper's 21 AUs)",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -87,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if args.preview:
         from microexp.sim.subject import Subject
 
-        grid = [(c, CATALOG[c].au_numbers) for c in PAPER_AU_CODES]
+        codes = [c.strip() for c in args.preview_labels.split(",") if c.strip()]
+        grid = [(lookup(c, where="--preview-labels").code, lookup(c).au_numbers) for c in codes]
         png = render_apex_grid(
             args.preview, subject=Subject.from_seed(args.subject, seed=args.seed), labels=grid,
             seed=args.seed,

@@ -75,6 +75,14 @@ class _Output:
         self.rng = np.random.default_rng([seed, 0xD2])
         self.dropped = 0
         self.sent = 0
+        self._last_ns: dict[str, int] = {}
+
+    def _in_order(self, topic: str, t_ns: int) -> int:
+        """``t_ns``, moved just after the topic's previous time if needed: one publisher sends
+        its messages in order, so their stamps and receive times never go backwards."""
+        t = max(int(t_ns), self._last_ns.get(topic, -1) + 1)
+        self._last_ns[topic] = t
+        return t
 
     def _host_ns(self, protocol_us: int, lo_us: float = 200.0, hi_us: float = 1500.0) -> int:
         """ROS time at which the host receives data produced at ``protocol_us``."""
@@ -130,7 +138,7 @@ class DavisOutput(_Output):
         for _p0, p1, ev in self._packets(chunk.events, chunk.t0_us, chunk.t1_us):
             if ev.size == 0 or not self._keep():
                 continue
-            host = self._host_ns(p1 - off)
+            host = self._in_order(self.events_topic, self._host_ns(p1 - off))
             data = encode_dv_event_array(
                 ev,
                 stamp_ns=host,
@@ -186,7 +194,7 @@ class Evk4Output(_Output):
         s = self.sensor
         out: list[OutMessage] = []
         off = s.clock_offset_us
-        for _p0, _p1, ev in self._packets(chunk.events, chunk.t0_us, chunk.t1_us):
+        for p0, _p1, ev in self._packets(chunk.events, chunk.t0_us, chunk.t1_us):
             if ev.size == 0:
                 continue
             payload = self.encoder.encode(ev)  # the stream goes on, dropped message or not
@@ -194,7 +202,8 @@ class Evk4Output(_Output):
             self.seq += 1
             if not self._keep():
                 continue
-            stamp = self._host_ns(int(ev["t"][0]) - off, 100, 400)
+            # host time of the message's first SDK packet (the SDK delivers in ~packet slices)
+            stamp = self._in_order("stamp", self._host_ns(p0 - off, 100, 400))
             msg = event_packet(
                 self.typestore,
                 events=payload,
@@ -209,7 +218,7 @@ class Evk4Output(_Output):
             out.append(
                 OutMessage(
                     self.events_topic,
-                    stamp + int(self.rng.uniform(50e3, 300e3)),
+                    self._in_order(self.events_topic, stamp + int(self.rng.uniform(50e3, 300e3))),
                     serialize(self.typestore, msg),
                 )
             )
@@ -246,7 +255,7 @@ class WebcamOutput(_Output):
         for fr in chunk.frames:
             if not self._keep():
                 continue
-            host = self._host_ns(fr.protocol_t_us, 5000, 15000)
+            host = self._in_order(self.topic, self._host_ns(fr.protocol_t_us, 5000, 15000))
             if self.compressed:
                 bgr = np.ascontiguousarray(fr.pixels[..., ::-1])
                 ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])

@@ -26,6 +26,9 @@ _S = np.linspace(0.0, 1.0, 13)  # parameter along eyes, brows, lips
 _SIN = np.sin(np.pi * _S)
 
 
+_TRIG: dict[tuple[float, float, int], tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
+
+
 def _ellipse(
     cx: float,
     cy: float,
@@ -35,8 +38,15 @@ def _ellipse(
     a1: float = 2 * np.pi,
     n: int = _N_ARC,
 ) -> npt.NDArray[np.float64]:
-    a = np.linspace(a0, a1, n)
-    return np.stack([cx + rx * np.cos(a), cy + ry * np.sin(a)], axis=1)
+    key = (a0, a1, n)
+    trig = _TRIG.get(key)
+    if trig is None:
+        a = np.linspace(a0, a1, n)
+        trig = _TRIG.setdefault(key, (np.cos(a), np.sin(a)))
+    out = np.empty((n, 2))
+    out[:, 0] = cx + rx * trig[0]
+    out[:, 1] = cy + ry * trig[1]
+    return out
 
 
 class FaceRenderer:
@@ -93,14 +103,17 @@ class FaceRenderer:
         cv2.fillPoly(
             self._canvas,
             [self._to_px(pts)],
-            int(np.clip(value, 0, 1) * 255 + 0.5),
+            int(min(max(value, 0.0), 1.0) * 255 + 0.5),
             cv2.LINE_AA,
             _SHIFT,
         )
 
     def _line(self, pts: npt.NDArray[np.float64], value: float, thick_units: float) -> None:
         """A stroke drawn as a filled band (its width scales with resolution)."""
-        d = np.gradient(pts, axis=0)
+        d = np.empty_like(pts)
+        d[1:-1] = pts[2:] - pts[:-2]
+        d[0] = pts[1] - pts[0]
+        d[-1] = pts[-1] - pts[-2]
         nrm = np.stack([-d[:, 1], d[:, 0]], axis=1)
         nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-9)
         half = 0.5 * thick_units

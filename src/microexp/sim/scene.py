@@ -68,6 +68,19 @@ class Scene:
         # 3 slow sinusoids per axis: (freq Hz, phase) for x, y, roll
         object.__setattr__(self, "_sway_f", rng.uniform(0.05, 0.4, size=(3, 3)))
         object.__setattr__(self, "_sway_ph", rng.uniform(0, 2 * np.pi, size=(3, 3)))
+        on = np.array([a.profile.onset_us for a in self.actions], dtype=np.int64)
+        off = np.array([a.profile.offset_us for a in self.actions], dtype=np.int64)
+        object.__setattr__(self, "_on", on)
+        object.__setattr__(self, "_off", off)
+        f_on = np.array([f.on_us for f in self.flashes], dtype=np.int64)
+        f_off = np.array([f.off_us + f.rise_us for f in self.flashes], dtype=np.int64)
+        object.__setattr__(self, "_f_on", f_on)
+        object.__setattr__(self, "_f_off", f_off)
+
+    def _active(self, t0_us: int, t1_us: int) -> np.ndarray:
+        on: np.ndarray = self._on  # type: ignore[attr-defined]
+        off: np.ndarray = self._off  # type: ignore[attr-defined]
+        return np.flatnonzero((on < t1_us) & (off > t0_us))
 
     def params_at(self, t_us: int) -> FaceParams:
         """Face state at ``t_us``."""
@@ -83,7 +96,8 @@ class Scene:
             )
         intens: dict[int, float] = {}
         k = self.subject.expressiveness
-        for a in self.actions:
+        for i in self._active(t_us, t_us + 1):
+            a = self.actions[int(i)]
             pr = a.profile
             if pr.onset_us < t_us < pr.offset_us:
                 v = float(pr.intensity(t_us))
@@ -109,9 +123,11 @@ class Scene:
         """True when something fast (action, blink, flash, flicker) happens in [t0_us, t1_us)."""
         if self.lighting.flicker_amp > 0:
             return True
-        if any(a.profile.active(t0_us, t1_us) for a in self.actions):
+        if self._active(t0_us, t1_us).size:
             return True
-        return any(f.on_us < t1_us and f.off_us + f.rise_us > t0_us for f in self.flashes)
+        f_on: np.ndarray = self._f_on  # type: ignore[attr-defined]
+        f_off: np.ndarray = self._f_off  # type: ignore[attr-defined]
+        return bool(np.any((f_on < t1_us) & (f_off > t0_us)))
 
 
 def random_blinks(

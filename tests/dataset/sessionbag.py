@@ -264,7 +264,7 @@ def write_session_bag(
             bag.add_topic("/webcam/image_raw", "sensor_msgs/msg/Image", qos="sensor_data")
             for k in range(int(duration_s * 15)):
                 stamp = T0_NS + k * 66_666_667
-                g = face_frame(160, 120, (50, 20, 60, 80), rng)
+                g = face_frame(320, 240, (100, 40, 120, 150), rng)
                 rgb = np.repeat(g[:, :, None], 3, axis=2)
                 msgs.append(
                     (

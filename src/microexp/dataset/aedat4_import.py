@@ -225,8 +225,7 @@ def _import_take(take: Take, out: Path, cfg: ImportConfig, report: ImportReport)
     cam = cfg.camera
     w = ClipWriter(out / "clips" / cid, start_ns=start_us * 1000, end_ns=end_us * 1000)
     try:
-        ros_ns = t.astype(np.int64) * 1000
-        w.add_events(cam, ros_ns, data.events.copy(), width=data.width, height=data.height)
+        w.add_events(cam, data.events, offset_ns=0, width=data.width, height=data.height)
         if data.frames:
             det = DetectorConfig(kind="fixed", fixed_box=cfg.roi) if cfg.roi else DetectorConfig()
             sink = FrameSink(w.dir, cam, FaceTracker(make_detector(det)), cfg.crop_size, 0.0, 640)

@@ -45,13 +45,16 @@ class EventSink:
     width: int = 0
     height: int = 0
     count: int = 0
-    _pending: list[EventArray] = field(default_factory=list)
+    _pending: list[tuple[EventArray, int]] = field(default_factory=list)
     _pending_n: int = 0
     _file: Any = None
 
-    def add(self, events: EventArray, *, width: int, height: int) -> None:
-        self.width, self.height = max(self.width, width), max(self.height, height)
-        self._pending.append(events)
+    def add(self, events: EventArray, *, width: int, height: int, t_shift: int = 0) -> None:
+        """Queue ``events`` (not copied: the caller hands them over) with ``t_shift`` µs to add
+        to their ``t`` when they are written."""
+        if width > self.width or height > self.height:
+            self.width, self.height = max(self.width, width), max(self.height, height)
+        self._pending.append((events, t_shift))
         self._pending_n += events.size
         self.count += events.size
         if self._pending_n >= _FLUSH_EVENTS:
@@ -65,7 +68,14 @@ class EventSink:
             )
         if not self._pending:
             return
-        block = np.concatenate(self._pending)
+        block = np.empty(self._pending_n, dtype=EVENT_DTYPE)
+        i = 0
+        for events, shift in self._pending:
+            j = i + events.size
+            block[i:j] = events
+            if shift:
+                block["t"][i:j] += shift
+            i = j
         ds = self._file["events"]
         n = ds.shape[0]
         ds.resize((n + block.size,))
@@ -194,19 +204,34 @@ class ClipWriter:
     def add_events(
         self,
         camera: str,
-        ros_ns: npt.NDArray[np.int64],
         events: EventArray,
         *,
+        offset_ns: int,
         width: int,
         height: int,
+        t_min: int | None = None,
+        t_max: int | None = None,
     ) -> None:
-        """Keep the events with ROS time in [start, end); store t as µs since the clip start."""
-        keep = (ros_ns >= self.start_ns) & (ros_ns < self.end_ns)
-        if not keep.any():
+        """Keep the events whose ROS time ``t·1000 + offset_ns`` lies in [start, end).
+
+        ``t`` is sensor µs; stored ``t`` is ROS µs since the clip start. Works in µs with exact
+        integer bounds (no per-event ns arithmetic); a packet wholly inside is copied unmasked.
+        """
+        lo = -((offset_ns - self.start_ns) // 1000)  # ceil((start - offset) / 1000)
+        hi = -((offset_ns - self.end_ns) // 1000)
+        t = events["t"]
+        t_min = int(t.min()) if t_min is None else t_min
+        t_max = int(t.max()) if t_max is None else t_max
+        if t_max < lo or t_min >= hi:
             return
-        sel = events[keep]
-        sel["t"] = (ros_ns[keep] - self.start_ns) // 1000
-        self.event_sink(camera).add(sel, width=width, height=height)
+        if t_min >= lo and t_max < hi:
+            sel = events  # decoded packets are fresh arrays, never modified: no copy
+        else:
+            sel = events[(t >= lo) & (t < hi)]
+            if sel.size == 0:
+                return
+        shift = (offset_ns - self.start_ns) // 1000
+        self.event_sink(camera).add(sel, width=width, height=height, t_shift=shift)
 
     def event_frames(
         self, camera: str, box: Box, *, size: int, slice_us: int, margin: float

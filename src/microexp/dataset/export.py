@@ -232,14 +232,20 @@ def _stream(
             if cam is not None:
                 got = cam.events(msg)
                 if got is not None and active:
-                    pkt, ros = got
-                    lo, hi = int(ros.min()), int(ros.max())
+                    pkt, offset = got
+                    t = pkt.events["t"]
+                    t_min, t_max = int(t.min()), int(t.max())
                     for p in active:
-                        if hi >= p.start_ns and lo < p.end_ns:
-                            assert p.writer is not None
-                            p.writer.add_events(
-                                cam.name, ros, pkt.events, width=pkt.width, height=pkt.height
-                            )
+                        assert p.writer is not None
+                        p.writer.add_events(
+                            cam.name,
+                            pkt.events,
+                            offset_ns=offset,
+                            width=pkt.width,
+                            height=pkt.height,
+                            t_min=t_min,
+                            t_max=t_max,
+                        )
             else:
                 cam = by_frames[msg.topic]
                 if active:

@@ -117,8 +117,9 @@ class CameraStream:
             self.decoder = EventMessageDecoder(topic=self.events_topic, msgtype=msgtype, source=src)
             self.estimator.stamp_is_first_event = msgtype == EVENT_PACKET
 
-    def events(self, msg: RawMsg) -> tuple[DecodedPacket, npt.NDArray[np.int64]] | None:
-        """Decoded packet and the ROS (protocol clock) time of each event, or None when empty."""
+    def events(self, msg: RawMsg) -> tuple[DecodedPacket, int] | None:
+        """Decoded packet (t: sensor µs) and the offset to add to ``t·1000`` for ROS
+        (protocol clock) ns, or None when the packet is empty."""
         assert self.decoder is not None
         pkt = self.decoder.decode(msg)
         if pkt.events.size == 0:
@@ -126,7 +127,7 @@ class CameraStream:
         self.width, self.height = max(self.width, pkt.width), max(self.height, pkt.height)
         offset = self.estimator.update(pkt, msg.log_time_ns) - self.sync_offset_ns
         self.events_seen += pkt.events.size
-        return pkt, pkt.events["t"] * 1000 + offset
+        return pkt, offset
 
     def frame(self, src: BagSource, msg: RawMsg) -> tuple[npt.NDArray[np.uint8], int]:
         img, stamp = decode_image(

@@ -10,8 +10,8 @@ __all__ = ["FaceTracker"]
 class FaceTracker:
     """Long-lived per camera stream; call :meth:`reset` between clips or recordings.
 
-    The detector runs on every ``every_n_frames``-th frame, and on every frame while no box is
-    held or after a miss; the box nearest the held one (IoU) is taken, and its corners are
+    The detector runs on every ``every_n_frames``-th frame, and on every frame while a box is
+    held after a miss (to re-acquire it before it is dropped); the box nearest the held one (IoU) is taken, and its corners are
     smoothed exponentially (``smoothing`` = weight of the previous box). When the detector finds
     nothing, the last box is held until ``hold_frames`` frames have passed since the last hit,
     then dropped (None).
@@ -64,7 +64,8 @@ class FaceTracker:
         """The face box of this frame, or None when none is found or held."""
         frame = self._frame
         self._frame += 1
-        if self._box is not None and not self._missing and frame % self.every_n_frames != 0:
+        due = frame % self.every_n_frames == 0 or (self._box is not None and self._missing)
+        if not due:
             return self._box
         boxes = self.detector.detect(gray)
         self.detections += 1
@@ -73,7 +74,7 @@ class FaceTracker:
             self._last_seen = frame
             self._missing = False
             return self._box
-        self._missing = True  # detect on every frame until found again
+        self._missing = True  # while a box is held after a miss, detect on every frame
         if self._box is not None and frame - self._last_seen > self.hold_frames:
             self._box = None
         return self._box

@@ -27,8 +27,11 @@ from microexp.sim.sensors import SensorProfile
 from microexp.sim.session import SimulatedSession
 
 __all__ = [
+    "AU_GROUND_TRUTH",
     "GROUND_TRUTH_TOPIC",
+    "PROTOCOL_EVENT",
     "PROTOCOL_TOPIC",
+    "SESSION_INFO",
     "SESSION_TOPIC",
     "BagSummary",
     "ground_truth_cdr",

@@ -90,7 +90,7 @@ def test_a_gap_inside_one_packet_also_resets(snn: PaperSNN) -> None:
 
 
 def test_tracked_face_box_latches_per_slice_and_face_loss_resets(snn: PaperSNN) -> None:
-    config = StreamConfig(crop="tracked")
+    config = StreamConfig(crop="tracked", box_margin=0.0)
     engine = StreamingEngine(Predictor(snn, classes=LABELS), config=config, width=W, height=H)
     ev = random_events(
         n=30_000, width=W, height=H, t0_us=T0, duration_us=10 * 33_000, seed=9, box=BOX
@@ -107,6 +107,13 @@ def test_tracked_face_box_latches_per_slice_and_face_loss_resets(snn: PaperSNN) 
     rest = _run(engine, [ev[slot >= 6]])
     assert rest[0].reset_before and all(p.face_box is None for p in rest)
     assert engine.stats.steps == 3
+    # With a margin, a detected box becomes the exporter's square crop around its centre.
+    squared = StreamingEngine(
+        Predictor(snn, classes=LABELS), config=StreamConfig(crop="tracked"), width=W, height=H
+    )
+    squared.update_face_box((100, 60, 100, 50))
+    out = _run(squared, [ev[slot < 1]])
+    assert out[0].face_box == (85, 20, 130, 130)
 
 
 class ScriptedRates:

@@ -31,6 +31,8 @@ class StreamConfig:
       active for the emotion rules of :mod:`microexp.aus`.
     - ``gap_reset_us``: a silence in sensor time longer than this resets model and decisions.
     - ``face_lost_reset``: in ``tracked`` mode, losing the face resets model and decisions.
+    - ``box_margin``: in ``tracked`` mode, a detected box becomes the square around its centre
+      enlarged by this fraction per side (the exporter's crop, :func:`microexp.faces.square_box`).
     - ``clip_counts``: per-cell count clip (255, as the dataset's uint8 event frames).
     """
 
@@ -49,6 +51,7 @@ class StreamConfig:
     emotion_threshold: float = 0.5
     gap_reset_us: int = 500_000
     face_lost_reset: bool = True
+    box_margin: float = 0.15
     clip_counts: int = 255
 
     def __post_init__(self) -> None:
@@ -69,6 +72,8 @@ class StreamConfig:
             problems.append(f"theta_off {self.theta_off} exceeds theta_on {self.theta_on}")
         if self.k_on < 1 or self.m_off < 1:
             problems.append(f"k_on and m_off must be ≥ 1, got {self.k_on}, {self.m_off}")
+        if not 0.0 <= self.box_margin < 1.0:
+            problems.append(f"box_margin must be in [0, 1), got {self.box_margin}")
         if self.top_k < 1:
             problems.append(f"top_k must be ≥ 1, got {self.top_k}")
         if self.gap_reset_us <= self.slice_us:

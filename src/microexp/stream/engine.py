@@ -55,6 +55,14 @@ def as_box(box: BoxLike) -> Box:
     return Box(x, y, w, h)
 
 
+def _square(box: Box, margin: float) -> Box:
+    from microexp.faces.crops import square_box
+    from microexp.faces.types import Box as FaceBox
+
+    sq = square_box(FaceBox(box.x, box.y, box.width, box.height), margin=margin)
+    return Box(sq.x, sq.y, sq.w, sq.h)
+
+
 class SliceModel(Protocol):
     """What the engine steps: one slice in, per-class firing rates out; state kept until reset."""
 
@@ -227,11 +235,12 @@ class StreamingEngine:
         """New face box in sensor pixels (``tracked`` mode); None = face lost.
 
         The box applies from the next slice on (or at once if the open slice has no events yet).
+        It is squared and enlarged by ``box_margin`` as the exporter does for the training crops.
         Losing a face that was found resets model, decisions and tracker when ``face_lost_reset``.
         """
         if self.config.crop != "tracked":
             return
-        new = None if box is None else as_box(box)
+        new = None if box is None else _square(as_box(box), self.config.box_margin)
         if new is None and self._face_seen and self.config.face_lost_reset:
             self._reset(reason="face")
             self._face_seen = False

@@ -9,11 +9,17 @@ arguments and turns each entity into a ``launch_ros`` Node or an ``ExecuteProces
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
+from launch.actions import (
+    DeclareLaunchArgument,
+    ExecuteProcess,
+    OpaqueFunction,
+    SetEnvironmentVariable,
+)
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
@@ -70,4 +76,8 @@ def generate_launch_description() -> LaunchDescription:
         )
         for a in arg_specs(InferArgs)
     ]
-    return LaunchDescription([*args, OpaqueFunction(function=_to_actions)])
+    # loopback-only discovery unless the user chose otherwise (as `microexp launch` does)
+    env = []
+    if "ROS_AUTOMATIC_DISCOVERY_RANGE" not in os.environ:
+        env = [SetEnvironmentVariable("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")]
+    return LaunchDescription([*env, *args, OpaqueFunction(function=_to_actions)])

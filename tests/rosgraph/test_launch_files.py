@@ -26,6 +26,7 @@ def test_launch_file_builds_the_graph_from_data(name: str, args_cls: str, graph_
     modules = {m for m, _ in imported}
     assert modules <= {
         "__future__",
+        "os",
         "pathlib",
         "ament_index_python.packages",
         "launch",
@@ -45,7 +46,15 @@ def test_launch_file_builds_the_graph_from_data(name: str, args_cls: str, graph_
         for n in ast.walk(tree)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
     }
-    assert {graph_fn, "DeclareLaunchArgument", "Node", "ExecuteProcess", "load_rig"} <= calls
+    assert {
+        graph_fn,
+        "DeclareLaunchArgument",
+        "Node",
+        "ExecuteProcess",
+        "load_rig",
+        "SetEnvironmentVariable",
+    } <= calls
+    assert "ROS_AUTOMATIC_DISCOVERY_RANGE" in path.read_text()
     # the rig comes from the installed share/microexp/config/rig, which setup.py installs
     assert '"config"' in path.read_text() and '"rig"' in path.read_text()
 

@@ -68,14 +68,12 @@ class EventSink:
             )
         if not self._pending:
             return
-        block = np.empty(self._pending_n, dtype=EVENT_DTYPE)
-        i = 0
-        for events, shift in self._pending:
-            j = i + events.size
-            block[i:j] = events
-            if shift:
-                block["t"][i:j] += shift
-            i = j
+        block = np.concatenate([e for e, _ in self._pending])
+        shifts = [s for _, s in self._pending]
+        if min(shifts) == max(shifts):
+            block["t"] += shifts[0]
+        else:  # the offset estimate moved between packets
+            block["t"] += np.repeat(np.array(shifts, np.int64), [e.size for e, _ in self._pending])
         ds = self._file["events"]
         n = ds.shape[0]
         ds.resize((n + block.size,))

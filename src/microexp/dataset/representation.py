@@ -22,7 +22,7 @@ try:
     from numba import njit
 
     @njit(cache=True, nogil=True)
-    def _kernel(xs, ys, ts, ps, counts, bx, by, bw, bh, size, slice_us, n_slices):  # type: ignore[no-untyped-def]
+    def _kernel(xs, ys, ts, ps, counts, bx, by, bw, bh, size, slice_us, n_slices):
         for i in range(xs.shape[0]):
             x = np.int64(xs[i]) - bx
             y = np.int64(ys[i]) - by

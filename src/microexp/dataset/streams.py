@@ -55,7 +55,9 @@ class OffsetEstimator:
         else:
             sample = log_time_ns - int(t[-1]) * 1000
         self._samples.append(sample)
-        self._median = int(np.median(np.fromiter(self._samples, np.int64)))
+        ordered = sorted(self._samples)
+        n = len(ordered)
+        self._median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) // 2
         return self._median
 
     @property

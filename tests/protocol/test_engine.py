@@ -278,3 +278,51 @@ def test_frame_mode_quantises_to_frames_and_never_early() -> None:
             shown = b.stamp_ns - a.stamp_ns
             assert nominal[a.phase] <= shown < nominal[a.phase] + period
     assert changes
+
+
+def test_events_jsonl_round_trip_and_bad_lines(tmp_path: Path) -> None:
+    from microexp.errors import ConfigError
+    from microexp.protocol.events import read_events_jsonl, write_events_jsonl
+
+    engine, _ = _engine("report.yaml")
+    events = engine.advance_to(0) + engine.advance_to(10**15)
+    path = tmp_path / "events.jsonl"
+    assert write_events_jsonl(path, events) == len(events)
+    assert list(read_events_jsonl(path)) == events
+    path.write_text(path.read_text().splitlines()[0] + "\n{not json\n")
+    with pytest.raises(ConfigError, match=r"events\.jsonl:2: not JSON"):
+        list(read_events_jsonl(path))
+    path.write_text('{"kind": "SESSION_START"}\n')
+    with pytest.raises(ConfigError, match=r"events\.jsonl:1: bad protocol event"):
+        list(read_events_jsonl(path))
+
+
+def test_an_attempt_cut_by_a_crash_is_invalid_even_without_resume() -> None:
+    engine, _ = _engine("demo_3au.yaml")
+    events = engine.advance_to(0) + engine.advance_to(ns(SEG1 + 2.5))  # dies while performing
+    segs = segments_from_events(events)
+    assert [(s.segment_index, s.valid, s.reason, s.end_ns) for s in segs] == [
+        (0, True, "", ns(SEG1)),
+        (1, False, "no end", -1),
+    ]
+    assert segs[1].perform_start_ns == ns(SEG1 + 2.2) and segs[1].perform_end_ns == -1
+
+
+def test_every_step_gets_a_frame_even_when_shorter_than_one() -> None:
+    from microexp.protocol.plan import parse_plan
+
+    text = (PLANS / "demo_3au.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "{flashes: 2, on_s: 0.1, off_s: 0.1}", "{flashes: 3, on_s: 0.001, off_s: 0.001}"
+    )
+    engine = ProtocolEngine(parse_plan(text), SESSION, clock=FakeClock())
+    period = S // 30
+    stamps: list[int] = []
+    i = 0
+    while not engine.finished:
+        engine.prepare_frame(i * period, tolerance_ns=period // 2)
+        stamps += [
+            e.stamp_ns for e in engine.on_frame_shown(i * period) if e.kind == EventKind.SYNC_FLASH
+        ]
+        i += 1
+    assert stamps == [0, 2 * period, 4 * period]  # 1 ms on, 1 ms off: one frame each

@@ -98,13 +98,13 @@ def test_session_with_a_redo_from_the_operator_console(ros: RosLauncher, tmp_pat
         ("AU12", 1, True, ""), ("AU45", 1, False, "redo"), ("AU45", 2, True, ""),
     ]  # fmt: skip
     assert [s.au_numbers for s in segs] == [(12,), (45,), (45,)]
-    # every phase is shown at least its nominal duration and at most a few frames (timer ticks
-    # on a loaded 2-core machine) longer
+    # every phase is shown for its nominal duration to the nearest frame (±16.7 ms at 30 fps),
+    # give or take the timer jitter of a loaded 2-core machine
     phases = [e for e in events if e.kind == EventKind.PHASE and e.attempt]
     for a, b in itertools.pairwise(phases):
         if (a.segment_index, a.attempt) == (b.segment_index, b.attempt) and a.phase in NOMINAL:
             shown_s = (b.stamp_ns - a.stamp_ns) / S
-            assert NOMINAL[a.phase] <= shown_s < NOMINAL[a.phase] + 0.25, (a, b)
+            assert abs(shown_s - NOMINAL[a.phase]) < 0.1, (a, b)
     first = listener.wait_for(r"session (\{.*\})")
     info = json.loads(first.group(1))
     assert (info["subject_id"], info["session_id"], info["plan_name"]) == (

@@ -8,9 +8,10 @@ Two ways to drive it:
   display frame must show, renders and shows it, then reports the time the frame was actually
   shown with ``on_frame_shown(t_shown_ns)``. The transitions that frame made visible are committed
   and stamped with ``t_shown_ns``: a phase change's stamp *is* the display time of the first frame
-  showing it. The next step's end is ``t_shown_ns + duration``, so every phase is shown for at
-  least its duration and at least one frame; a transition is shown at most one frame period after
-  it falls due (plus any lateness of the display itself).
+  showing it. The next step's end is ``t_shown_ns + duration``; every step is shown for at least
+  one frame. With ``tolerance_ns`` = half a frame period (what the player passes) a change lands
+  on the frame nearest its due time: ``|stamp - due| <= period / 2`` plus any lateness of the
+  display itself; with 0 it lands on the first frame at or after it (never early).
 
 Operator commands (``pause``, ``resume``, ``redo``, ``skip``, ``abort``) are queued with the clock
 time of the call and applied at the next ``advance_to`` (at their call time) or the next frame
@@ -225,14 +226,18 @@ class ProtocolEngine:
         events = self._advance(self._s, now_ns, None, cmds)
         return self._commit(events)
 
-    def prepare_frame(self, t_ns: int) -> FrameView:
-        """Frame mode: what the frame to be shown at about ``t_ns`` shows (commits nothing)."""
+    def prepare_frame(self, t_ns: int, *, tolerance_ns: int = 0) -> FrameView:
+        """Frame mode: what the frame to be shown at about ``t_ns`` shows (commits nothing).
+
+        Steps due by ``t_ns + tolerance_ns`` end in this frame: the player passes half a frame
+        period, so a change lands on the frame nearest its due time."""
         with self._lock:
             cmds = (self._prepared[1] if self._prepared else []) + self._queue
             self._queue = []
-        self._prepared = (t_ns, cmds)
+        until = t_ns + max(tolerance_ns, 0)
+        self._prepared = (until, cmds)
         look = self._s.copy()
-        self._advance(look, t_ns, t_ns, list(cmds))
+        self._advance(look, until, t_ns, list(cmds))
         return self._view(look, t_ns)
 
     def on_frame_shown(self, t_shown_ns: int) -> list[ProtocolEvent]:
@@ -241,7 +246,10 @@ class ProtocolEngine:
             raise ProtocolError("on_frame_shown without prepare_frame")
         t_ns, cmds = self._prepared
         self._prepared = None
-        return self._commit(self._advance(self._s, t_ns, max(t_shown_ns, t_ns), cmds))
+        # which transitions: those due by the prepared time (what the frame shows); their stamp:
+        # the reported display time (kept monotonic)
+        stamp = max(t_shown_ns, self._s.last_ns)
+        return self._commit(self._advance(self._s, t_ns, stamp, cmds))
 
     def _view(self, s: _State, t_ns: int) -> FrameView:
         seg = self.plan.segments[s.block] if 0 <= s.block < self._n else None
@@ -298,7 +306,9 @@ class ProtocolEngine:
             cmd_t = cmds[0][1] if cmds else None
             if frame_ns is not None and cmd_t is not None:
                 cmd_t = until_ns  # a frame shows every command queued before it was prepared
-            running = s.remaining_ns is None
+            # in frame mode a step entered by this frame is shown by it: at most one step ends
+            # per frame and every step is on screen for at least one frame
+            running = s.remaining_ns is None and not m.entered_step
             if running and s.due_ns <= until_ns and (cmd_t is None or s.due_ns <= cmd_t):
                 m.finish_step(s.due_ns)
             elif cmd_t is not None and cmd_t <= until_ns:
@@ -316,6 +326,7 @@ class _Machine:
         self, eng: ProtocolEngine, s: _State, out: list[ProtocolEvent], frame_ns: int | None
     ) -> None:
         self.e, self.s, self.out, self.frame_ns = eng, s, out, frame_ns
+        self.entered_step = False
 
     def _t(self, t: int) -> int:
         return t if self.frame_ns is None else self.frame_ns
@@ -393,6 +404,7 @@ class _Machine:
         step = steps[i]
         s.step = i
         s.due_ns = t + step.duration_ns
+        self.entered_step = self.frame_ns is not None
         if i == 0 or steps[i - 1].phase != step.phase:
             self.emit(EventKind.PHASE, t, phase=step.phase, detail=step.phase.name.lower())
         if step.flash:

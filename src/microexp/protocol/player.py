@@ -188,10 +188,11 @@ class InstructionPlayer:
         self.keep_log = False
         self._last_count: tuple[int, int, int] | None = None
         self._no_rest = engine.plan.timing.rest_s == 0
+        self._half_period_ns = 1_000_000_000 // (2 * fps)  # changes land on the nearest frame
 
     def step(self, due_ns: int) -> list[ProtocolEvent]:
         """Render, show and commit one frame meant for ``due_ns``."""
-        view = self.engine.prepare_frame(due_ns)
+        view = self.engine.prepare_frame(due_ns, tolerance_ns=self._half_period_ns)
         frame = self.renderer.render(view)
         shown = self.display.show(frame, due_ns=due_ns)
         events = self.engine.on_frame_shown(shown)

@@ -102,33 +102,38 @@ class PygameAudio:
 
 
 class WavTrack:
-    """Mixes sounds at their times into one mono track; ``write`` saves 16-bit PCM."""
+    """Mixes sounds at their times into one mono track; ``write`` saves 16-bit PCM.
+
+    Sounds are kept as (sample index, samples) and mixed once, when the track is read."""
 
     def __init__(self, *, start_ns: int, rate: int = SAMPLE_RATE) -> None:
         self.start_ns, self.rate = start_ns, rate
-        self._buf = np.zeros(0, np.float32)
+        self._parts: list[tuple[int, Samples]] = []
+        self._length = 0
         self.cues: list[tuple[int, int]] = []  # (at_ns, n_samples)
 
+    def _index(self, t_ns: int) -> int:
+        return round((t_ns - self.start_ns) * self.rate / 1e9)
+
     def play(self, samples: Samples, *, at_ns: int) -> None:
-        i = round((at_ns - self.start_ns) * self.rate / 1e9)
+        i = self._index(at_ns)
         if i < 0:
             return
-        end = i + len(samples)
-        if end > len(self._buf):
-            self._buf = np.concatenate([self._buf, np.zeros(end - len(self._buf), np.float32)])
-        self._buf[i:end] += samples
+        self._parts.append((i, samples))
+        self._length = max(self._length, i + len(samples))
         self.cues.append((at_ns, len(samples)))
 
     def pad_to(self, t_ns: int) -> None:
-        n = round((t_ns - self.start_ns) * self.rate / 1e9)
-        if n > len(self._buf):
-            self._buf = np.concatenate([self._buf, np.zeros(n - len(self._buf), np.float32)])
+        self._length = max(self._length, self._index(t_ns))
 
     def samples(self) -> Samples:
-        return self._buf.copy()
+        buf = np.zeros(self._length, np.float32)
+        for i, part in self._parts:
+            buf[i : i + len(part)] += part
+        return buf
 
     def write(self, path: Path) -> None:
-        pcm = (np.clip(self._buf, -1.0, 1.0) * 32767).astype("<i2")
+        pcm = (np.clip(self.samples(), -1.0, 1.0) * 32767).astype("<i2")
         with wave.open(str(path), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)

@@ -108,8 +108,13 @@ def write_session_bag(
     with_protocol: bool = True,
     rate_hz: float = 40_000.0,
     davis_gap_s: tuple[float, float] | None = None,
+    evk4_sync_offset_ns: int | None = None,
 ) -> SessionTruth:
-    """A session bag: protocol + session info + DAVIS events/frames, EVK4 evt3, webcam rgb8."""
+    """A session bag: protocol + session info + DAVIS events/frames, EVK4 evt3, webcam rgb8.
+
+    ``evk4_sync_offset_ns``: the EVK4 host clock runs that far ahead of the protocol clock (its
+    header stamps are shifted), and a ``microexp_msgs/CameraSync`` on ``/microexp/sync`` says so.
+    """
     rng = np.random.default_rng(seed)
     segments = (
         segments
@@ -243,6 +248,7 @@ def write_session_bag(
                     continue
                 payload = np.frombuffer(enc.encode(ev), np.uint8)
                 stamp = int(ev["t"][0]) * 1000 + truth.clock_offset_ns["evk4"]
+                stamp += evk4_sync_offset_ns or 0
                 m = build_message(
                     ts,
                     "event_camera_msgs/msg/EventPacket",
@@ -273,6 +279,19 @@ def write_session_bag(
                         image(ts, pixels=rgb, stamp_ns=stamp, frame_id="webcam", encoding="rgb8"),
                     )
                 )
+        if evk4_sync_offset_ns is not None:
+            bag.add_topic("/microexp/sync", "microexp_msgs/msg/CameraSync")
+            sync = build_message(
+                ts,
+                "microexp_msgs/msg/CameraSync",
+                header=header(ts, stamp_ns=T0_NS + S // 2),
+                camera="evk4",
+                topic="/evk4/events",
+                offset_ns=evk4_sync_offset_ns,
+                uncertainty_ns=np.float32(1e5),
+                flash_index=0,
+            )
+            msgs.append((T0_NS + S // 2, "/microexp/sync", sync))
         msgs.sort(key=lambda m: m[0])
         for t, topic, m in msgs:
             if isinstance(m, bytes):

@@ -168,3 +168,38 @@ def test_cli_export_exit_codes(
     assert "clips written: 2" in capsys.readouterr().out
     assert main(["export", str(tmp_path / "missing"), "-o", str(tmp_path / "b")]) == 1
     assert "bag(s) not found" in capsys.readouterr().err
+
+
+def test_sync_offset_applied_and_loso_over_two_subjects(tmp_path: Path) -> None:
+    segs = [SegmentSpec("AU12", (12,), 0, start_s=0.5), SegmentSpec("AU4", (4,), 1, start_s=4.5)]
+    sync = 37_000_000  # EVK4 host clock 37 ms ahead of the protocol clock
+    t1 = write_session_bag(
+        tmp_path / "b1",
+        subject="S1",
+        segments=segs,
+        duration_s=9.0,
+        rate_hz=5000,
+        cameras=("evk4",),
+        evk4_sync_offset_ns=sync,
+    )
+    write_session_bag(
+        tmp_path / "b2",
+        subject="S2",
+        segments=segs[:1],
+        duration_s=5.0,
+        rate_hz=5000,
+        cameras=("evk4",),
+        seed=2,
+    )
+    cfg = ExportConfig(box_source={})
+    report = export_bags([tmp_path / "b1", tmp_path / "b2"], tmp_path / "ds", config=cfg)
+    assert report.ok, report.text()
+    recs = read_manifest(tmp_path / "ds" / "manifest.csv")
+    for rec in (r for r in recs if r.subject == "S1"):
+        assert rec.events_evk4 == count_in(t1, "evk4", rec.start_ns, rec.end_ns)
+        assert _label(tmp_path / "ds", rec.clip_id)["sync_offset_ns"]["evk4"] == sync
+    folds = json.loads((tmp_path / "ds" / "splits.json").read_text())["loso"]
+    assert [(f["test_subject"], len(f["train"]), len(f["test"])) for f in folds] == [
+        ("S1", 1, 2),
+        ("S2", 2, 1),
+    ]

@@ -12,9 +12,11 @@ Choice (checked on this machine, REFERENCE.md §8):
   the face at the apex, which :class:`~microexp.faces.tracker.FaceTracker` covers by holding the
   last box. No MTCNN weights ship in a usable pip package here (facenet-pytorch pins
   torch < 2.3).
-- OpenCV's YuNet (``cv2.FaceDetectorYN``) needs ``face_detection_yunet_*.onnx``, which
-  opencv-python-headless does not ship; only tiny third-party wrappers on PyPI claim to bundle it,
-  so it is not used. OpenCV 5 headless has no ``CascadeClassifier``.
+- OpenCV's YuNet (``cv2.FaceDetectorYN``, present in opencv-python-headless 5.0) needs
+  ``face_detection_yunet_*.onnx``, which no installed package ships: opencv-python-headless has
+  no model files, and the PyPI wrappers checked (detekface 0.1.0, alchemyface 1.2.0) download it
+  from opencv_zoo at run time, which fails offline. So it is not used. OpenCV 5 headless has no
+  ``CascadeClassifier``.
 - :class:`BrightEllipseDetector` — for simulated data only: the largest bright blob (Otsu
   threshold, biggest connected component, sized like a face). The simulator's cartoon faces are
   bright ellipses on a darker background. dlib HOG also finds the simulated faces we tried, so this

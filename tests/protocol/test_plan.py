@@ -136,3 +136,14 @@ def test_clips_are_relative_to_the_plan_file(tmp_path: Path) -> None:
     text = DEMO + "clips:\n  AU77: clips/au12.avi\n"
     with pytest.raises(ConfigError, match=rf"plan\.yaml:{_line_of(text, 'AU77')}: unknown AU code"):
         load_plan(_write(tmp_path, text))
+
+
+def test_plans_are_found_by_name(tmp_path: Path) -> None:
+    from microexp.protocol.plan import find_plan
+
+    assert find_plan("paper") == PLANS / "paper.yaml"
+    (tmp_path / "mine.yaml").write_text(DEMO, encoding="utf-8")
+    assert find_plan("mine", search_dirs=[tmp_path]) == tmp_path / "mine.yaml"
+    assert find_plan(str(tmp_path / "mine.yaml")) == tmp_path / "mine.yaml"
+    with pytest.raises(ConfigError, match=r"plan 'papr': no such file.*known: .*demo_3au, .*paper"):
+        find_plan("papr")

@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import cv2
 import pytest
 
 from microexp.protocol.events import EventKind, Phase, ProtocolEvent
@@ -42,7 +43,7 @@ NOMINAL = {Phase.DEMO: 0.3, Phase.COUNTDOWN: 0.4, Phase.PERFORM: 0.8, Phase.REST
 
 
 def _node(ros: RosLauncher, plan: Path, *params: str) -> RosProc:
-    args = [f"plan:={plan}", "subject:=S07", "session:=live-1", "width:=160", "height:=90",
+    args = [f"plan:={plan}", "subject_id:=S07", "session_id:=live-1", "width:=160", "height:=90",
             "fps:=30", "lux:=420.0", "lighting:=daylight", *params]  # fmt: skip
     return ros.node("protocol_node", "protocol_node", *[x for a in args for x in ("-p", a)])
 
@@ -71,7 +72,9 @@ def test_session_with_a_redo_from_the_operator_console(ros: RosLauncher, tmp_pat
     listener.wait_for("ready")
     operator, stdin = _operator(ros)
     operator.wait_for("keys: p pause")
-    node = _node(ros, plan, "consent:=true", "shutdown_on_end:=true", "wait_for_subscribers:=1")
+    video = tmp_path / "shown.avi"
+    node = _node(ros, plan, "consent:=true", "shutdown_on_end:=true", "wait_for_subscribers:=1",
+                 f"video_out:={video}")  # fmt: skip
     node.wait_for(r"PHASE PERFORM seg=1 att=1", timeout_s=30)
     assert stdin.stdin is not None
     stdin.stdin.write(b"d\n")  # redo the attempt being performed
@@ -105,6 +108,13 @@ def test_session_with_a_redo_from_the_operator_console(ros: RosLauncher, tmp_pat
         if (a.segment_index, a.attempt) == (b.segment_index, b.attempt) and a.phase in NOMINAL:
             shown_s = (b.stamp_ns - a.stamp_ns) / S
             assert abs(shown_s - NOMINAL[a.phase]) < 0.1, (a, b)
+    # the frames the node showed (headless: written to video_out), one per timer tick
+    cap = cv2.VideoCapture(str(video))
+    n_frames = 0
+    while cap.read()[0]:
+        n_frames += 1
+    session_s = (events[-1].stamp_ns - events[0].stamp_ns) / S
+    assert abs(n_frames - session_s * 30) < 0.2 * session_s * 30, (n_frames, session_s)
     first = listener.wait_for(r"session (\{.*\})")
     info = json.loads(first.group(1))
     assert (info["subject_id"], info["session_id"], info["plan_name"]) == (
@@ -118,8 +128,10 @@ def test_session_with_a_redo_from_the_operator_console(ros: RosLauncher, tmp_pat
 def test_session_info_is_latched(ros: RosLauncher, tmp_path: Path) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN, encoding="utf-8")
-    node = _node(ros, plan, "consent:=true", "start_delay_s:=60.0", "glasses:=true")
-    node.wait_for(r"plan 'live_2au': 2 segments")
+    node = ros.node("protocol_node", "protocol_node", "-p", "plan:=demo_3au",  # a plan name
+                    "-p", "subject_id:=S07", "-p", "session_id:=s", "-p", "consent:=true",
+                    "-p", "start_delay_s:=60.0", "-p", "glasses:=true")  # fmt: skip
+    node.wait_for(r"plan 'demo_3au': 4 segments")
     late = ros.script("late_listener", "protocol_listener.py")  # joins after the publication
     info = json.loads(late.wait_for(r"session (\{.*\})").group(1))
     assert (info["subject_id"], info["glasses"], info["consent"]) == ("S07", True, True)

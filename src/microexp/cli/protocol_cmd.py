@@ -19,7 +19,7 @@ from microexp.protocol.events import (
     write_events_jsonl,
 )
 from microexp.protocol.labels import segments_from_events
-from microexp.protocol.plan import load_plan
+from microexp.protocol.plan import find_plan, load_plan
 from microexp.protocol.player import (
     InstructionPlayer,
     PygameWindow,
@@ -39,10 +39,10 @@ __all__ = ["HELP", "configure", "run"]
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="protocol_command", metavar="ACTION", required=True)
     c = sub.add_parser("check", help="validate a plan and print its segments and duration")
-    c.add_argument("plan", type=Path)
+    c.add_argument("plan", type=Path, help="plan YAML, or a name under config/protocol")
 
     r = sub.add_parser("run", help="play a session plan")
-    r.add_argument("--plan", type=Path, required=True)
+    r.add_argument("--plan", type=Path, required=True, help="plan YAML, or a name (e.g. paper)")
     r.add_argument("--headless", action="store_true", help="render to a video file (-o)")
     r.add_argument("-o", "--output", type=Path, help="video file (.mp4 mp4v, .avi MJPG)")
     r.add_argument("--events", type=Path, help="events JSONL (default: <output>.events.jsonl)")
@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     return _run(args)
 
 
-def _check(path: Path) -> int:
+def _check(name: Path) -> int:
+    path = find_plan(str(name))
     plan = load_plan(path)
     seg_ns = sum(s.duration_ns for s in segment_steps(plan))
     pre_ns = sum(s.duration_ns for s in prelude_steps(plan))
@@ -130,7 +131,7 @@ def _parse_commands(items: list[str]) -> list[tuple[int, str]]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    plan = load_plan(args.plan)
+    plan = load_plan(find_plan(str(args.plan)))
     width, height = _parse_size(args.size)
     session = SessionInfo(
         subject_id=args.subject, session_id=args.session, consent=args.consent, plan_name=plan.name

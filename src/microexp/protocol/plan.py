@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -32,6 +32,7 @@ __all__ = [
     "SessionPlan",
     "SyncConfig",
     "Timing",
+    "find_plan",
     "load_plan",
     "parse_plan",
     "seconds_to_ns",
@@ -298,6 +299,33 @@ def _expand(
     return tuple(
         PlannedSegment(index=i, run=run, label=c, au_numbers=lookup(c).au_numbers, repetition=rep)
         for i, (run, c, rep) in enumerate(runs)
+    )
+
+
+def source_plan_dir() -> Path | None:
+    """``config/protocol`` of the source checkout this package runs from, if there is one."""
+    d = Path(__file__).resolve().parents[3] / "config" / "protocol"
+    return d if d.is_dir() else None
+
+
+def find_plan(name_or_path: str, *, search_dirs: Sequence[Path] = ()) -> Path:
+    """A plan file: an existing path, or ``<name>.yaml`` in ``search_dirs`` then in the source
+    checkout's ``config/protocol``. Raises :class:`ConfigError` listing the plans found."""
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    dirs = [*search_dirs]
+    src = source_plan_dir()
+    if src is not None:
+        dirs.append(src)
+    if p.suffix == "" and len(p.parts) == 1:
+        for d in dirs:
+            if (d / f"{name_or_path}.yaml").is_file():
+                return d / f"{name_or_path}.yaml"
+    known = sorted({f.stem for d in dirs if d.is_dir() for f in d.glob("*.yaml")})
+    raise ConfigError(
+        f"plan {name_or_path!r}: no such file, nor a plan of that name in "
+        f"{[str(d) for d in dirs]} (known: {', '.join(known) or 'none'})"
     )
 
 

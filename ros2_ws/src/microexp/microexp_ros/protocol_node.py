@@ -21,7 +21,7 @@ from microexp import __version__
 from microexp.errors import ConfigError
 from microexp.protocol.engine import ProtocolEngine
 from microexp.protocol.events import ProtocolError, ProtocolEvent, SessionInfo
-from microexp.protocol.plan import load_plan
+from microexp.protocol.plan import find_plan, load_plan
 from microexp.protocol.player import (
     Display,
     InstructionPlayer,
@@ -43,16 +43,17 @@ SERVICE_PREFIX = "/microexp/protocol/"
 
 @dataclass(frozen=True)
 class ProtocolNodeParams:
-    plan: str  # path of the plan YAML
-    subject: str
-    session: str
+    plan: str  # plan YAML path, or a name under share/microexp/config/protocol
+    subject_id: str
+    session_id: str
     consent: bool = False
     glasses: bool = False
     lux: float = math.nan
     lighting: str = ""
     notes: str = ""
-    display: str = "headless"  # headless | window | fullscreen | video
-    video_out: str = ""  # display=video: file written (its frames are shown at the ROS stamps)
+    headless: bool = True  # no window (the frames go nowhere, or to video_out)
+    fullscreen: bool = False  # with a window (needs pygame)
+    video_out: str = ""  # headless: also write the frames to this video (.mp4/.avi)
     fps: int = 30
     width: int = 1280
     height: int = 720
@@ -62,15 +63,28 @@ class ProtocolNodeParams:
     shutdown_on_end: bool = False
 
     def __post_init__(self) -> None:
-        if self.display not in ("headless", "window", "fullscreen", "video"):
-            raise ConfigError(f"parameter display: unknown value {self.display!r}")
-        if self.display == "video" and not self.video_out:
-            raise ConfigError("parameter video_out is required with display:=video")
+        if self.video_out and not self.headless:
+            raise ConfigError("parameter video_out needs headless:=true")
         if self.fps <= 0 or self.start_delay_s < 0 or self.wait_for_subscribers < 0:
             raise ConfigError(
                 f"parameters fps={self.fps}, start_delay_s={self.start_delay_s}, "
                 f"wait_for_subscribers={self.wait_for_subscribers}: out of range"
             )
+
+
+def _share_plan_dirs() -> list[Path]:
+    """share/microexp/config/protocol of the installed package (where colcon put the plans)."""
+    try:
+        from ament_index_python.packages import (
+            PackageNotFoundError,
+            get_package_share_directory,
+        )
+    except ImportError:
+        return []
+    try:
+        return [Path(get_package_share_directory("microexp")) / "config" / "protocol"]
+    except PackageNotFoundError:
+        return []
 
 
 class RosClock:
@@ -103,10 +117,10 @@ class ProtocolNode(Node):
     def __init__(self) -> None:
         super().__init__("protocol_node")
         self.p = params_to_dataclass(self, ProtocolNodeParams)
-        plan = load_plan(self.p.plan)
+        plan = load_plan(find_plan(self.p.plan, search_dirs=_share_plan_dirs()))
         self.session = SessionInfo(
-            subject_id=self.p.subject,
-            session_id=self.p.session,
+            subject_id=self.p.subject_id,
+            session_id=self.p.session_id,
             consent=self.p.consent,
             plan_name=plan.name,
             glasses=self.p.glasses,
@@ -128,8 +142,7 @@ class ProtocolNode(Node):
         self._publish_session()
         self.display = self._display()
         renderer = make_renderer(plan, width=self.p.width, height=self.p.height)
-        windowed = self.p.display in ("window", "fullscreen")
-        self.audio = PygameAudio() if windowed else None
+        self.audio = None if self.p.headless else PygameAudio()
         self.player = InstructionPlayer(
             self.engine, renderer=renderer, display=self.display, fps=self.p.fps, audio=self.audio
         )
@@ -143,22 +156,23 @@ class ProtocolNode(Node):
         self._started = False
         self._timer = self.create_timer(1.0 / self.p.fps, self._on_frame)
         self.get_logger().info(
-            f"plan {plan.name!r}: {len(plan.segments)} segments, subject {self.p.subject!r}, "
-            f"session {self.p.session!r}, display {self.p.display} at {self.p.fps} fps"
+            f"plan {plan.name!r}: {len(plan.segments)} segments, subject {self.p.subject_id!r}, "
+            f"session {self.p.session_id!r}, {'headless' if self.p.headless else 'window'} "
+            f"at {self.p.fps} fps"
         )
 
     def _display(self) -> Display:
-        if self.p.display == "headless":
-            return NullDisplay(self.clock)
-        if self.p.display == "video":
+        if self.p.headless and self.p.video_out:
             return VideoFileDisplay(
                 Path(self.p.video_out), fps=self.p.fps, width=self.p.width, height=self.p.height
             )
+        if self.p.headless:
+            return NullDisplay(self.clock)
         return PygameWindow(
             clock=self.clock,
             width=self.p.width,
             height=self.p.height,
-            fullscreen=self.p.display == "fullscreen",
+            fullscreen=self.p.fullscreen,
             on_key=self._on_key,  # the window takes the operator console's keys too
         )
 

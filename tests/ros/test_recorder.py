@@ -38,6 +38,7 @@ def _params(path: Path, bag: Path, **extra: object) -> Path:
 def test_records_a_bag_that_reads_back(ros: RosLauncher, tmp_path: Path) -> None:
     bag = tmp_path / "session_bag"
     rec = ros.node("recorder", "recorder", "--params-file", str(_params(tmp_path / "p.yaml", bag)))
+    diag = ros.script("diag", "echo_sub.py", "diagnostic_msgs/msg/DiagnosticArray", "/diagnostics")
     ros.script("session", "fixture_pub.py", "session", "/microexp/session", "--qos", "latched")
     davis = ros.script(
         "davis",
@@ -75,6 +76,8 @@ def test_records_a_bag_that_reads_back(ros: RosLauncher, tmp_path: Path) -> None
     rec.wait_for("recording started", timeout_s=20)
     evk4.wait_for("done")
     davis.wait_for(r"published 5\d ")
+    # live stats on /diagnostics: per topic, with the seq gaps counted so far
+    diag.wait_for(r"name='recorder: /evk4/events'.*key='lost_seq', value='3'", timeout_s=10)
     assert rec.interrupt() == 0, rec.output()
     assert "lost seq 3" in rec.output()
     with open_bag(bag) as reader:

@@ -63,8 +63,10 @@ class EventCameraModel:
         self._c_off = np.maximum(rng.normal(config.c_off, config.c_sigma, n), config.c_min)
         n_hot = round(config.hot_pixel_fraction * n)
         self.hot_pixels = np.sort(rng.choice(n, size=n_hot, replace=False)).astype(np.int64)
-        self._ref = np.zeros(n, dtype=np.float64)
-        self._last_log = np.zeros(n, dtype=np.float64)
+        # the smallest threshold of any pixel: a cheap first filter of the pixels that may fire
+        self._c_floor = float(min(self._c_on.min(), self._c_off.min())) if n else config.c_min
+        self._ref = np.zeros(n, dtype=np.float32)
+        self._last_log = np.zeros(n, dtype=np.float32)
         self._last_event_us = np.full(n, np.iinfo(np.int64).min // 2, dtype=np.int64)
         self._t_us = 0
 
@@ -73,10 +75,12 @@ class EventCameraModel:
         """Time of the last frame seen."""
         return self._t_us
 
-    def _log(self, frame: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+    def _log(self, frame: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
         if frame.shape != (self.height, self.width):
             raise ValueError(f"frame shape {frame.shape} != sensor {(self.height, self.width)}")
-        return np.log(frame.reshape(-1).astype(np.float64) + self.config.log_eps)
+        out = frame.astype(np.float32).reshape(-1)  # a copy: the caller's frame stays as it is
+        out += np.float32(self.config.log_eps)
+        return np.log(out, out=out)
 
     def reset(self, frame: npt.NDArray[np.floating], t_us: int) -> None:
         """Start (or restart) at ``t_us`` with every reference set to ``frame``."""
@@ -101,26 +105,26 @@ class EventCameraModel:
             return out[np.argsort(out["t"], kind="stable")]
         return signal
 
-    def _signal_events(self, log1: npt.NDArray[np.float64], t0: int, t1: int) -> EventArray:
+    def _signal_events(self, log1: npt.NDArray[np.float32], t0: int, t1: int) -> EventArray:
         ref = self._ref
         diff = log1 - ref
-        # cheap pre-selection with the smallest possible threshold, then exact per pixel
-        cmin = self.config.c_min
-        cand = np.flatnonzero(np.abs(diff) >= cmin)
+        # cheap pre-selection with the smallest threshold of any pixel, then exact per pixel
+        np.abs(diff, out=diff)
+        cand = np.flatnonzero(diff >= np.float32(self._c_floor))
         if cand.size == 0:
             return np.zeros(0, dtype=EVENT_DTYPE)
-        d = diff[cand]
+        d = log1[cand].astype(np.float64) - ref[cand]
         on = d > 0
         c = np.where(on, self._c_on[cand], self._c_off[cand])
-        n = np.floor(np.abs(d) / c).astype(np.int64)
+        n = np.floor(np.abs(d) / c + 1e-5).astype(np.int64)  # float32 state: exact multiples count
         keep = n > 0
         if not keep.any():
             return np.zeros(0, dtype=EVENT_DTYPE)
         idx, n, c, on, d = cand[keep], n[keep], c[keep], on[keep], d[keep]
         sign = np.where(on, 1.0, -1.0)
-        l0 = self._last_log[idx]
+        l0 = self._last_log[idx].astype(np.float64)
         dl = log1[idx] - l0
-        r0 = ref[idx]
+        r0 = ref[idx].astype(np.float64)
         ref[idx] = r0 + sign * n * c  # the reference follows every crossing
         # crossing k (1..n) at level r0 + sign*k*c; time by linear interpolation of log intensity
         dt = float(t1 - t0)

@@ -12,6 +12,7 @@ its EVT 3.0 TIME_HIGH words advanced by 256 per block (1.048576 s = 256 × 4096 
 valid continuous stream; DAVIS packets are encoded per packet.
 
     python bench/export_throughput.py --sizes-gb 0.5 2.0 --workdir /tmp/exportbench
+    python bench/export_throughput.py --sizes-gb 2.0 --dataset-dir /dev/shm  # no disk writes
 """
 
 from __future__ import annotations
@@ -211,6 +212,12 @@ def main() -> None:
     ap.add_argument("--davis-rate", type=float, default=3e6, help="DAVIS events/s")
     ap.add_argument("--evk4-rate", type=float, default=12e6, help="EVK4 events/s")
     ap.add_argument("--keep", action="store_true", help="keep the bags and datasets")
+    ap.add_argument(
+        "--dataset-dir",
+        type=Path,
+        default=None,
+        help="write the datasets here (e.g. /dev/shm) to take disk writes out",
+    )
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     bytes_per_s = args.davis_rate * 16.4 + args.evk4_rate * 2.2 + 40 * 90_000
@@ -220,7 +227,7 @@ def main() -> None:
     for gb in args.sizes_gb:
         seconds = gb * 1e9 / bytes_per_s
         bag = args.workdir / f"bag_{gb:g}gb"
-        out = args.workdir / f"ds_{gb:g}gb"
+        out = (args.dataset_dir or args.workdir) / f"ds_{gb:g}gb"
         shutil.rmtree(bag, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
         t0 = time.perf_counter()

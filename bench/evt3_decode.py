@@ -46,18 +46,12 @@ def load_words() -> np.ndarray:
     return words[(words >> 12) != 0xA]  # drop EXT_TRIGGER words
 
 
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[list[float], list[float], Any]:
-    """Wall-clock and process CPU times of ``repeats`` runs (CPU time is what one core spends,
-    robust on a shared machine; for a multi-threaded decoder it sums the threads)."""
-    fn()  # warm-up, untimed (JIT cache load, page cache), for every candidate alike
-    walls, cpus, out = [], [], None
-    for _ in range(repeats):
-        out = None  # free the previous result before the next run
-        c0, t0 = time.process_time(), time.perf_counter()
-        out = fn()
-        walls.append(time.perf_counter() - t0)
-        cpus.append(time.process_time() - c0)
-    return walls, cpus, out
+def timed_once(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall-clock and process CPU time of one run (CPU time is what one core spends, robust on
+    a shared machine; for a multi-threaded decoder it sums the threads)."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, time.process_time() - c0, out
 
 
 def main() -> None:
@@ -107,12 +101,21 @@ def main() -> None:
 
     reference = Evt3Decoder(backend="numpy").decode(data).events
     n = reference.size
-    results = []
-    for name, fn in candidates:
-        walls, cpus, out = timed(fn, args.repeats)
-        check = _same(reference, out)
-        results.append((name, min(walls), statistics.median(walls), min(cpus), check))
-        out = None
+    # round robin: every repeat runs every candidate, so a load change on a shared machine
+    # hits all of them alike; one untimed warm-up run each (JIT cache, page cache) first
+    walls: dict[str, list[float]] = {name: [] for name, _ in candidates}
+    cpus: dict[str, list[float]] = {name: [] for name, _ in candidates}
+    checks = {name: _same(reference, fn()) for name, fn in candidates}
+    for _ in range(args.repeats):
+        for name, fn in candidates:
+            wall, cpu, _out = timed_once(fn)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+            del _out
+    results = [
+        (name, min(walls[name]), statistics.median(walls[name]), min(cpus[name]), checks[name])
+        for name, _ in candidates
+    ]
     ref_wall, ref_cpu = next((r[1], r[3]) for r in results if r[0].startswith("expelliarmus"))
     print(
         f"{n:,} events; M events/s, best of {args.repeats} and median (wall clock), best by "

@@ -55,15 +55,16 @@ def main() -> None:
     if args.bag:
         tmp = Path(tempfile.mkdtemp())
         try:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             summary = write_session_bag(tmp / "bag", session, [sensor], seed=args.seed)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             size = sum(f.stat().st_size for f in (tmp / "bag").iterdir())
         finally:
             shutil.rmtree(tmp)
         print(
-            f"{args.camera} {sensor.width}x{sensor.height} + bag: {wall:.1f} s wall for "
-            f"{duration:.1f} s session = {wall / duration:.2f} x real time; "
+            f"{args.camera} {sensor.width}x{sensor.height} + bag: {wall:.1f} s wall "
+            f"({cpu:.1f} s CPU) for {duration:.1f} s session = {wall / duration:.2f} x real "
+            f"time (load average {os.getloadavg()[0]:.1f}); "
             f"events {summary.events}, messages {sum(summary.messages.values())}, "
             f"{size / 1e6:.0f} MB"
         )
@@ -92,14 +93,15 @@ def main() -> None:
 
         model.step = timed_step  # type: ignore[method-assign]
     n_ev = n_fr = 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for chunk in sim.chunks():
         n_ev += chunk.events.size
         n_fr += len(chunk.frames)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(
-        f"{args.camera} {sensor.width}x{sensor.height}: {wall:.1f} s wall for {duration:.1f} s "
-        f"session = {wall / duration:.2f} x real time"
+        f"{args.camera} {sensor.width}x{sensor.height}: {wall:.1f} s wall ({cpu:.1f} s CPU) for "
+        f"{duration:.1f} s session = {wall / duration:.2f} x real time, {cpu / duration:.2f} "
+        f"in CPU time (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
     print(
         f"  renders {sim.renders} ({spent['render']:.1f} s, "

@@ -177,3 +177,25 @@ def test_push_packet_decodes_evt3_across_the_time_wrap(snn: PaperSNN) -> None:
     assert [p.events_in_slice for p in got] == [p.events_in_slice for p in expected]
     assert all(np.array_equal(a.rates, b.rates) for a, b in zip(got, expected, strict=True))
     assert got[-1].t_end_us > 1 << 24  # time unrolled past the wrap
+
+
+def test_advance_to_closes_quiet_slices_only_up_to_the_gap(snn: PaperSNN) -> None:
+    config = StreamConfig(roi=BOX, gap_reset_us=100_000)
+    engine = StreamingEngine(Predictor(snn, classes=LABELS), config=config, width=W, height=H)
+    assert engine.advance_to(T0 + 10**6) == []  # nothing seen yet
+    ev = random_events(n=1000, width=W, height=H, t0_us=T0, duration_us=50_000, seed=13, box=BOX)
+    out = engine.push_events(ev)
+    assert len(out) == 1  # slice 0 closed, slice 1 open
+    t_last = int(ev["t"][-1])
+    quiet = engine.advance_to(T0 + 10**7)  # 10 s of silence: closes up to last event + 100 ms
+    assert quiet[-1].t_end_us <= t_last + 100_000 < quiet[-1].t_end_us + 33_000
+    assert [p.events_in_slice for p in quiet][1:] == [0] * (len(quiet) - 1)
+    assert engine.advance_to(T0 + 2 * 10**7) == []
+    later = random_events(
+        n=100, width=W, height=H, t0_us=T0 + 10**7, duration_us=40_000, seed=14, box=BOX
+    )
+    resumed = _run(engine, [later])
+    # The slice left open at the pause closes empty, then the engine resets for the new burst.
+    assert resumed[0].events_in_slice == 0 and not resumed[0].reset_before
+    assert resumed[1].reset_before and resumed[1].t_start_us == int(later["t"][0])
+    assert engine.stats.resets_gap == 1

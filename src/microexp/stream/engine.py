@@ -14,6 +14,7 @@ The model is anything with ``classes``, ``step(frame[2, S, S]) -> rates[C]`` and
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +38,7 @@ __all__ = [
     "SlicePrediction",
     "StreamingEngine",
     "as_box",
+    "warm_up",
 ]
 
 log = logging.getLogger(__name__)
@@ -163,6 +165,7 @@ class StreamingEngine:
         self._face_seen = False
         self._decoders: dict[str, Any] = {}
         self.stats = EngineStats()
+        self.last_frame: npt.NDArray[np.float32] | None = None  # the last closed slice's crop
 
     # ------------------------------------------------------------------ input
     def push_events(
@@ -251,9 +254,16 @@ class StreamingEngine:
             self._framer.set_box(self._box)
 
     def advance_to(self, t_us: int, *, now_ns: int | None = None) -> list[SlicePrediction]:
-        """No event before ``t_us`` (sensor µs) will come: close the slices that end by then."""
+        """No event before ``t_us`` (sensor µs) will come: close the slices that end by then.
+
+        Silence is bridged with empty slices only up to ``gap_reset_us`` after the last event;
+        beyond that the stream counts as paused (the next event resets the engine).
+        """
         entry = self._clock() if now_ns is None else int(now_ns)
-        return self._close(self._slicer.advance_to(int(t_us)), entry)
+        if self._last_t_us is None:
+            return []
+        t_us = min(int(t_us), self._last_t_us + self.config.gap_reset_us)
+        return self._close(self._slicer.advance_to(t_us), entry)
 
     def flush(self, *, now_ns: int | None = None) -> list[SlicePrediction]:
         """End of stream: close the open slice."""
@@ -300,6 +310,7 @@ class StreamingEngine:
     def _predict(self, part: SlicePart, entry_ns: int) -> SlicePrediction:
         box = self._framer.box
         frame = self._framer.take()
+        self.last_frame = frame
         n_events = self._slice_events
         self._slice_events = 0
         self._framer.set_box(self._box)  # the box of the next slice
@@ -343,3 +354,21 @@ class StreamingEngine:
             face_box=None if box is None else box.as_tuple(),
             reset_before=reset_before,
         )
+
+
+def warm_up(model: SliceModel, *, config: StreamConfig) -> None:
+    """Run one throwaway slice (first torch calls, numba compilation), then reset the model.
+
+    Call it before live data flows so that the first real slice is not seconds late.
+    """
+    from microexp.events.types import make_events
+
+    size = config.size
+    engine = StreamingEngine(model, config=dataclasses.replace(config, crop="fixed", roi=None),
+                             width=size, height=size)  # fmt: skip
+    n = 64
+    ev = make_events(x=np.arange(n) % size, y=np.arange(n) % size, t=np.arange(n) * 1000,
+                     p=np.arange(n) % 2)  # fmt: skip
+    engine.push_events(ev)
+    engine.flush()
+    model.reset()

@@ -1,0 +1,214 @@
+"""Inference node: raw event messages -> the core's :class:`microexp.stream.StreamingEngine` ->
+``microexp_msgs/AuPrediction`` per 33 ms slice (and an optional rgb8 debug image).
+
+Events arrive as serialized CDR (``raw=True``, sensor-data QoS) and are decoded with numpy by a
+long-lived :class:`microexp.bagio.event_topics.EventTopicDecoder` (dv EventArray or EventPacket
+of any supported encoding). With ``image_topic`` set (frames of the same sensor, e.g. the DAVIS
+grey frames), a face tracker gives the crop box; else ``roi`` (or the stream config's) is used.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from builtin_interfaces.msg import Time
+from microexp_msgs.msg import AuPrediction
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+
+from microexp.bagio.event_topics import EVENT_TYPES, EventTopicDecoder
+from microexp.bagio.reader import RawMessage
+from microexp.errors import ConfigError, DecodeError
+from microexp.stream.config import StreamConfig, load_stream_config
+from microexp.stream.engine import SlicePrediction, StreamingEngine, warm_up
+from microexp.stream.predictor import Predictor
+from microexp.stream.render import render_debug
+from microexp.stream.replay import StampMapper
+from microexp_ros._node_utils import params_to_dataclass, qos_preset, raw_subscription, run_node
+
+__all__ = ["InferenceNode", "InferenceParams", "main"]
+
+
+@dataclass(frozen=True)
+class InferenceParams:
+    checkpoint: str
+    events_topic: str = "/davis/events"
+    events_type: str = "dv_ros2_msgs/msg/EventArray"
+    predictions_topic: str = "/microexp/au_predictions"
+    image_topic: str = ""  # frames of the event sensor -> tracked face box ("" = fixed roi)
+    detector: str = "dlib_hog"  # dlib_hog, bright_ellipse
+    debug_image_topic: str = ""  # "" = no debug image
+    stream_config: str = ""  # YAML of microexp.stream.StreamConfig ("" = defaults)
+    roi: tuple[int, ...] = ()  # x, y, w, h in sensor pixels (overrides the config's)
+    backend: str = "fast"
+    threads: int = 2
+    idle_close_ms: float = 200.0  # close slices once the stream is silent this long (0 = never)
+
+    def __post_init__(self) -> None:
+        if self.events_type not in EVENT_TYPES:
+            raise ConfigError(
+                f"inference_node: events_type {self.events_type!r} not in {EVENT_TYPES}"
+            )
+        if self.roi and len(self.roi) != 4:
+            raise ConfigError(f"inference_node: roi must be [x, y, w, h], got {list(self.roi)}")
+        if self.threads < 1 or self.idle_close_ms < 0:
+            raise ConfigError("inference_node: threads must be >= 1 and idle_close_ms >= 0")
+
+
+class InferenceNode(Node):
+    def __init__(self) -> None:
+        super().__init__("inference_node")
+        p = self.params = params_to_dataclass(self, InferenceParams)
+        torch.set_num_threads(p.threads)
+        config = load_stream_config(p.stream_config) if p.stream_config else StreamConfig()
+        if p.roi:
+            config = replace(config, crop="fixed", roi=tuple(p.roi))
+        if p.image_topic:
+            config = replace(config, crop="tracked")
+        self.config = config
+        self.predictor = Predictor.from_checkpoint(p.checkpoint, backend=p.backend)  # type: ignore[arg-type]
+        warm_up(self.predictor, config=config)
+        self.decoder = EventTopicDecoder(p.events_topic)
+        self._last_activity_ns = 0  # monotonic time the last event callback ended
+        self.mapper = StampMapper()
+        self.engine: StreamingEngine | None = None
+        self.tracker = None
+        self._box: object | None = None
+        self._n = 0
+        if p.image_topic:
+            from microexp.dataset.config import DetectorConfig
+            from microexp.faces import FaceTracker, make_detector
+
+            self.tracker = FaceTracker(make_detector(DetectorConfig(kind=p.detector)))  # type: ignore[arg-type]
+            self.create_subscription(
+                Image, p.image_topic, self._on_image, qos_preset("sensor_data")
+            )
+        raw_subscription(
+            self,
+            p.events_type,
+            p.events_topic,
+            self._on_events,
+            qos_preset("sensor_data", depth=100),
+        )
+        self._pub = self.create_publisher(AuPrediction, p.predictions_topic, qos_preset("reliable"))
+        self._debug = (
+            self.create_publisher(Image, p.debug_image_topic, qos_preset("sensor_data"))
+            if p.debug_image_topic
+            else None
+        )
+        if p.idle_close_ms > 0:
+            self.create_timer(0.05, self._on_idle)
+        self.get_logger().info(
+            f"ready: {p.events_topic} ({p.events_type}) -> {p.predictions_topic}, "
+            f"{len(self.predictor.classes)} classes, crop {config.crop}"
+        )
+
+    def _on_events(self, data: bytes) -> None:
+        try:
+            self._handle_events(data)
+        finally:
+            self._last_activity_ns = time.monotonic_ns()
+
+    def _handle_events(self, data: bytes) -> None:
+        entry = time.monotonic_ns()
+        now = self.get_clock().now().nanoseconds
+        raw = RawMessage(self.params.events_topic, self.params.events_type, now, data, self._n)
+        self._n += 1
+        try:
+            chunk = self.decoder.decode(raw)
+        except DecodeError as err:
+            self.get_logger().warning(str(err), throttle_duration_sec=5.0)
+            return
+        if self.engine is None:
+            self.engine = StreamingEngine(
+                self.predictor, config=self.config, width=chunk.width, height=chunk.height,
+                face_tracker=self.tracker,  # type: ignore[arg-type]
+            )  # fmt: skip
+            if self._box is not None:
+                self.engine.update_face_box(self._box)
+        ev = chunk.events
+        if ev.size == 0:
+            return
+        offset = self.mapper.update(
+            t_first_us=int(ev["t"][0]),
+            t_last_us=int(ev["t"][-1]),
+            stamp_ns=chunk.stamp_ns,
+            receive_ns=now,
+        )
+        self._publish(self.engine.push_events(ev, now_ns=entry, stamp_offset_ns=offset), entry)
+
+    def _on_image(self, msg: Image) -> None:
+        pixels = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)
+        if msg.encoding in ("rgb8", "bgr8"):
+            gray = (
+                pixels[:, : msg.width * 3]
+                .reshape(msg.height, msg.width, 3)
+                .mean(axis=2)
+                .astype(np.uint8)
+            )
+        elif msg.encoding == "mono8":
+            gray = np.ascontiguousarray(pixels[:, : msg.width])
+        else:
+            self.get_logger().warning(
+                f"image encoding {msg.encoding} not supported", throttle_duration_sec=10.0
+            )
+            return
+        assert self.tracker is not None
+        self._box = self.tracker.update(gray)
+        if self.engine is not None:
+            self.engine.update_face_box(self._box)
+
+    def _on_idle(self) -> None:
+        """Close slices while no event message comes (none arrived for ``idle_close_ms``)."""
+        entry = time.monotonic_ns()
+        idle_ns = int(self.params.idle_close_ms * 1e6)
+        if self.engine is None or entry - self._last_activity_ns < idle_ns:
+            return
+        now = self.get_clock().now().nanoseconds
+        quiet_us = (now - self.mapper.offset_ns) // 1000 - int(self.params.idle_close_ms * 1000)
+        self._publish(self.engine.advance_to(quiet_us, now_ns=entry), entry)
+
+    def _publish(self, preds: list[SlicePrediction], entry_ns: int) -> None:
+        for pr in preds:
+            sec, nanosec = divmod(pr.stamp_ns, 1_000_000_000)
+            msg = AuPrediction(
+                source_topic=self.params.events_topic,
+                au_codes=list(pr.labels),
+                scores=pr.scores.tolist(),
+                topk=[lb for lb, _ in pr.topk],
+                topk_scores=[s for _, s in pr.topk],
+                onsets=list(pr.onsets),
+                offsets=list(pr.offsets),
+                emotion=pr.emotion or "",
+                emotion_score=pr.emotion_score,
+                events_in_slice=pr.events_in_slice,
+                face_found=pr.face_box is not None,
+                face_box=list(pr.face_box or ()),
+            )
+            msg.header.stamp = Time(sec=sec, nanosec=nanosec)
+            msg.latency_ms = (time.monotonic_ns() - entry_ns) / 1e6
+            self._pub.publish(msg)
+        if self._debug is not None and preds and self.engine is not None:
+            rgb = render_debug(
+                self.engine.last_frame,
+                preds[-1],
+                width=self.engine.width,
+                height=self.engine.height,
+            )
+            img = Image(
+                height=rgb.shape[0], width=rgb.shape[1], encoding="rgb8", step=rgb.shape[1] * 3
+            )
+            img.header.stamp = msg.header.stamp
+            img.data = rgb.tobytes()
+            self._debug.publish(img)
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(InferenceNode, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""Test helper node: publishes a real-time stream of dv_ros2_msgs/EventArray as raw CDR bytes.
+
+  event_stream_pub.py TOPIC [--seconds S] [--rate EV_PER_S] [--packet-ms MS] [--box X Y W H]
+                      [--wait-subscribers N] [--seed K]
+Event times are ROS time in µs (as dv-ros2 stamps them), packets of MS ms published at real-time
+pace with sensor-data QoS; events fall inside the box. Prints "published <events total>" per
+packet, then "done <packets> <events>", and spins until SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import rclpy
+from dv_ros2_msgs.msg import EventArray
+from rclpy.executors import ExternalShutdownException
+from rclpy.qos import qos_profile_sensor_data
+
+from microexp.events.dv_event_array import encode_event_array_cdr
+from microexp.events.types import make_events
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("topic")
+    ap.add_argument("--seconds", type=float, default=0.5)
+    ap.add_argument("--rate", type=float, default=100_000.0)
+    ap.add_argument("--packet-ms", type=float, default=10.0)
+    ap.add_argument("--box", type=int, nargs=4, default=[100, 60, 128, 128])
+    ap.add_argument("--wait-subscribers", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    opts = ap.parse_args()
+    rng = np.random.default_rng(opts.seed)
+    rclpy.init()
+    node = rclpy.create_node("event_stream_pub")
+    pub = node.create_publisher(EventArray, opts.topic, qos_profile_sensor_data)
+    try:
+        deadline = time.monotonic() + 30
+        while pub.get_subscription_count() < opts.wait_subscribers and time.monotonic() < deadline:
+            rclpy.spin_once(node, timeout_sec=0.05)
+        time.sleep(0.5)  # let discovery settle both ways
+        packet_us = int(opts.packet_ms * 1000)
+        n_packets = int(opts.seconds * 1e6 // packet_us)
+        t0_us = time.time_ns() // 1000
+        total = 0
+        x, y, w, h = opts.box
+        for i in range(n_packets):
+            n = int(rng.poisson(opts.rate * packet_us / 1e6))
+            start = t0_us + i * packet_us
+            ev = make_events(
+                x=rng.integers(x, x + w, n), y=rng.integers(y, y + h, n),
+                t=np.sort(rng.integers(start, start + packet_us, n)), p=rng.integers(0, 2, n),
+            )  # fmt: skip
+            data = encode_event_array_cdr(
+                ev, stamp_ns=(start + packet_us) * 1000, frame_id="davis", width=346, height=260
+            )
+            wait = (start + packet_us) / 1e6 - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            pub.publish(data)
+            total += n
+            print(f"published {total}", flush=True)
+        print(f"done {n_packets} {total}", flush=True)
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,6 +21,7 @@ wheels=(
   ros-jazzy-std-msgs==5.3.6
   ros-jazzy-sensor-msgs==5.3.6
   ros-jazzy-diagnostic-msgs==5.3.6
+  ros-jazzy-std-srvs==5.3.6
   ros-jazzy-builtin-interfaces==2.0.3
   ros-jazzy-ament-cmake==2.5.4
   ros-jazzy-ament-cmake-ros==0.12.0

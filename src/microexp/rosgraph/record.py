@@ -22,6 +22,10 @@ class RecordArgs:
     subject: str = field(default="P00", metadata={"help": "subject id, e.g. P01"})
     session: str = field(default="s1", metadata={"help": "session id"})
     plan: str = field(default="demo_3au", metadata={"help": "protocol plan name or YAML path"})
+    consent: bool = field(
+        default=False,
+        metadata={"help": "the subject gave informed consent (no recording starts without it)"},
+    )
     output_dir: str = field(default="recordings", metadata={"help": "folder that receives the bag"})
     cameras: tuple[str, ...] = field(
         default=(),
@@ -112,6 +116,7 @@ def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
                         "subject_id": args.subject,
                         "session_id": args.session,
                         "plan": args.plan,
+                        "consent": args.consent,
                         "headless": args.sim,
                     },
                 ),

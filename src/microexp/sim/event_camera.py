@@ -100,10 +100,8 @@ class EventCameraModel:
         noise = self._noise_events(t0, t1)
         self._last_log = log1
         self._t_us = t1
-        if noise.size:
-            out = np.concatenate([signal, noise])
-            return out[np.argsort(out["t"], kind="stable")]
-        return signal
+        out = np.concatenate([signal, noise]) if noise.size else signal
+        return out[np.argsort(out["t"], kind="stable")]  # one sort of signal and noise
 
     def _signal_events(self, log1: npt.NDArray[np.float32], t0: int, t1: int) -> EventArray:
         ref = self._ref
@@ -157,7 +155,7 @@ class EventCameraModel:
         out["y"] = flat // self.width
         out["t"] = t_int
         out["p"] = on[pix]
-        return out[np.argsort(t_int, kind="stable")]
+        return out  # unsorted: step() sorts once with the noise
 
     def _noise_events(self, t0: int, t1: int) -> EventArray:
         cfg = self.config

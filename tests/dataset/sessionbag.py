@@ -109,6 +109,7 @@ def write_session_bag(
     rate_hz: float = 40_000.0,
     davis_gap_s: tuple[float, float] | None = None,
     evk4_sync_offset_ns: int | None = None,
+    corrupt_davis_packets: tuple[int, ...] = (),
 ) -> SessionTruth:
     """A session bag: protocol + session info + DAVIS events/frames, EVK4 evt3, webcam rgb8.
 
@@ -214,6 +215,9 @@ def write_session_bag(
                     # dv EventArray: stamped once the packet is complete (its last event)
                     stamp = int(ev["t"][-1]) * 1000 + truth.clock_offset_ns["davis"]
                     data = encode_dv_event_array(ev, stamp_ns=stamp, width=dw, height=dh)
+                    if i in corrupt_davis_packets:  # cut short: undecodable, events lost
+                        msgs.append((a + packet_ns + 2_000_000, "/davis/events", data[:60]))
+                        continue
                     msgs.append((a + packet_ns + 2_000_000, "/davis/events", data))
                     tr = ev.copy()
                     tr["t"] = ros

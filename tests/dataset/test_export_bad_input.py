@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from sessionbag import SegmentSpec, write_session_bag
+from sessionbag import SegmentSpec, count_in, write_session_bag
 
 from microexp.cli.main import main
 from microexp.dataset.config import ExportConfig
@@ -97,3 +98,24 @@ def test_truncated_bag_keeps_finished_clips(tmp_path: Path) -> None:
     assert any(str(tmp_path / "bag") in f for f in report.failures), report.text()
     assert [r.label for r in read_manifest(tmp_path / "ds" / "manifest.csv")] == ["AU12"]
     assert not list((tmp_path / "ds" / "clips").glob("*.partial"))
+
+
+def test_undecodable_packet_skipped_and_reported(tmp_path: Path) -> None:
+    segs = [SegmentSpec("AU12", (12,), 0, start_s=0.2)]
+    # 10 ms packets: packet 150 lies at 1.5 s, inside the clip [0.2, 3.7) s
+    truth = write_session_bag(
+        tmp_path / "bag",
+        segments=segs,
+        duration_s=4.5,
+        rate_hz=5000,
+        cameras=("davis",),
+        corrupt_davis_packets=(150,),
+    )
+    report = _export(tmp_path / "bag", tmp_path / "ds")
+    assert not report.ok
+    assert len(report.failures) == 1
+    assert "1 undecodable message(s) on /davis/events" in report.failures[0]
+    (rec,) = read_manifest(tmp_path / "ds" / "manifest.csv")
+    assert rec.events_davis == count_in(truth, "davis", rec.start_ns, rec.end_ns)
+    lab = json.loads((tmp_path / "ds" / rec.dir / "label.json").read_text())
+    assert lab["decode_errors"] == 1

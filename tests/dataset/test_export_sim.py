@@ -98,6 +98,13 @@ def test_export_simulated_session(tmp_path: Path, capsys: pytest.CaptureFixture[
         # dlib HOG finds the simulated face on the DAVIS frames; evk4 boxes mapped from them
         boxes = np.load(out / rec.dir / "faces_davis.npy")
         assert (boxes[:, 2] > 0).mean() > 0.9
-        assert lab["event_face_box"]["evk4"]["source"].startswith("mapped:davis")
+        assert lab["event_face_box"]["evk4"]["source"].startswith("mapped:davis centered")
+        # the mapped box holds the moving face: EVK4 event density inside well above outside
+        bx, by, bw, bh = lab["event_face_box"]["evk4"]["box"]
+        with h5py.File(out / rec.dir / "events_evk4.h5") as f:
+            e = f["events"][:]
+        inside = (e["x"] >= bx) & (e["x"] < bx + bw) & (e["y"] >= by) & (e["y"] < by + bh)
+        density_ratio = (inside.sum() / (bw * bh)) / ((~inside).sum() / (1280 * 720 - bw * bh))
+        assert density_ratio > 1.2
         ev = np.load(out / rec.dir / "evframes_davis.npy")
         assert ev.shape[1:] == (2, 64, 64) and ev.sum() > 0

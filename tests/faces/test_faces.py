@@ -112,6 +112,8 @@ def test_view_mapping_from_yaml(tmp_path: Path) -> None:
     hm = ViewMapping("davis", "evk4", h)
     corners = hm.map_points(np.array([[0.0, 0.0], [100.0, 50.0]]))
     np.testing.assert_allclose(corners[1], [105.0 / 1.1, 50.0 / 1.1])
+    c = ViewMapping.centered("davis", "evk4", src_size=(346, 260), dst_size=(1280, 720))
+    assert c.map_box(Box(163, 120, 20, 20)) == Box(612, 332, 56, 56)  # centre stays centre
     p.write_text("evk4:\n  source: davis\n  matrix: [[0, 0, 0], [0, 0, 0], [0, 0, 1]]\n")
     with pytest.raises(ConfigError, match="invertible"):
         ViewMapping.from_yaml(p, "evk4")

@@ -122,10 +122,10 @@ def _event_box(
             how = "homography"
         else:
             sw, sh = by_name[src_name].frame_size
-            mapping = ViewMapping.scaling(
+            mapping = ViewMapping.centered(
                 src_name, cam.name, src_size=(sw, sh), dst_size=(cam.width, cam.height)
             )
-            how = "scaled (no view mapping configured)"
+            how = "centered (no view mapping configured)"
         return mapping.map_box(box), f"mapped:{src_name} {how}"
     return Box(0, 0, max(1, cam.width), max(1, cam.height)), "whole_sensor (no face found)"
 

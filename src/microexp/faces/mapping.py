@@ -47,10 +47,22 @@ class ViewMapping:
         return cls(source, target, np.eye(3))
 
     @classmethod
+    def centered(
+        cls, source: str, target: str, *, src_size: tuple[int, int], dst_size: tuple[int, int]
+    ) -> ViewMapping:
+        """Co-located cameras with the same vertical field of view and aligned optical axes:
+        scale by the ratio of the image heights about the image centres (aspect kept). This is
+        the simulator's geometry; a real rig needs a calibrated homography."""
+        s = dst_size[1] / src_size[1]
+        tx = dst_size[0] / 2.0 - s * src_size[0] / 2.0
+        ty = dst_size[1] / 2.0 - s * src_size[1] / 2.0
+        return cls(source, target, np.array([[s, 0.0, tx], [0.0, s, ty], [0.0, 0.0, 1.0]]))
+
+    @classmethod
     def scaling(
         cls, source: str, target: str, *, src_size: tuple[int, int], dst_size: tuple[int, int]
     ) -> ViewMapping:
-        """Stretch source (width, height) onto target (width, height): co-located, same field of view."""
+        """Stretch source (width, height) onto target (width, height) (each axis on its own)."""
         sx, sy = dst_size[0] / src_size[0], dst_size[1] / src_size[1]
         return cls(source, target, np.diag([sx, sy, 1.0]))
 

@@ -105,3 +105,44 @@ def test_not_an_aedat4_file(tmp_path: Path) -> None:
     (tmp_path / "takes" / "smile_1_1.aedat4").write_bytes(b"not aedat4")
     report = import_aedat4(tmp_path / "takes", tmp_path / "ds", config=ImportConfig())
     assert not report.ok and "smile_1_1.aedat4" in report.failures[0]
+
+
+def test_take_with_aps_frames_gets_face_boxes_and_crops(tmp_path: Path) -> None:
+    pytest.importorskip("dlib", reason="dlib-bin is not installed")
+    import dv_processing as dv
+    from sessionbag import face_frame
+
+    (tmp_path / "takes").mkdir()
+    path = tmp_path / "takes" / "smile_4_1.aedat4"
+    writer = dv.io.MonoCameraWriter(
+        str(path), dv.io.MonoCameraWriter.DAVISConfig("DAVIS346", (346, 260))
+    )
+    rng = np.random.default_rng(5)
+    t0 = 1_700_000_000_000_000
+    store = dv.EventStore()
+    for t, x, y, p in zip(
+        np.arange(0, 1_000_000, 50),
+        rng.integers(0, 346, 20000),
+        rng.integers(0, 260, 20000),
+        rng.integers(0, 2, 20000),
+        strict=True,
+    ):
+        store.push_back(int(t0 + t), int(x), int(y), bool(p))
+    writer.writeEvents(store)
+    for k in range(25):  # 25 fps over 1 s
+        writer.writeFrame(dv.Frame(t0 + k * 40_000, face_frame(346, 260, (120, 60, 110, 140), rng)))
+    del writer
+    report = import_aedat4(tmp_path / "takes", tmp_path / "ds", config=ImportConfig())
+    assert report.ok, report.text()
+    (rec,) = read_manifest(tmp_path / "ds" / "manifest.csv")
+    d = tmp_path / "ds" / rec.dir
+    assert rec.events_davis == 20000 and rec.label == "smile"
+    boxes, crops = np.load(d / "faces_davis.npy"), np.load(d / "crops_davis.npy")
+    assert (
+        boxes.shape == (25, 4) and (boxes[:, 2] > 0).all() and crops[:, 24:40, 24:40].mean() > 120
+    )
+    lab = json.loads((d / "label.json").read_text())
+    assert lab["event_face_box"]["davis"]["source"] == "frames:davis"
+    np.testing.assert_array_equal(
+        np.load(d / "frame_times_davis.npy"), (t0 + np.arange(25) * 40_000) * 1000
+    )

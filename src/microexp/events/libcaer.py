@@ -132,7 +132,6 @@ class LibcaerCmpDecoder:
         is_v8 = codes == _VECT_8
         adv = np.where(is_v8, 8, 0)
         adv_before = np.cumsum(adv) - adv
-        base_pos = np.flatnonzero(is_base)
         base0 = _last_value(is_base, pay & 0x7FF, self._base_y)
         adv0 = _last_value(is_base, adv_before, 0)
         base_y = base0 + adv_before - adv0
@@ -140,7 +139,7 @@ class LibcaerCmpDecoder:
 
         is_y = codes == _ADDR_Y
         masks = np.where(is_v8, pay & 0xFF, 0)
-        counts = np.where(is_y, 1, _popcount8(masks))
+        counts = np.where(is_y, 1, _POP8[masks])
         ev_words = np.flatnonzero(counts)
         counts = counts[ev_words]
         total = int(counts.sum())
@@ -158,12 +157,7 @@ class LibcaerCmpDecoder:
         self._x = int(x[-1])
         self._base_y = int(base_y[-1] + adv[-1])
         self._polarity = int(pol[-1])
-        del base_pos
         return DecodedEvents(events=events, triggers=empty_triggers(0))
-
-
-def _popcount8(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    return _POP8[values]
 
 
 _POP8 = np.array([bin(v).count("1") for v in range(256)], dtype=np.int64)

@@ -50,7 +50,7 @@ def test_predictions_are_published_per_slice(ros: RosLauncher, tmp_path: Path) -
     params.write_text(yaml.safe_dump({"inference_node": {"ros__parameters": {
         "checkpoint": str(_checkpoint(tmp_path / "snn.pt")), "events_topic": "/davis/events",
         "roi": [100, 60, 128, 128], "debug_image_topic": "/microexp/debug", "threads": 1,
-        "idle_close_ms": 150.0, "stream_config": str(stream)}}}))  # fmt: skip
+        "idle_close_ms": 150.0, "config": str(stream)}}}))  # fmt: skip
     node = ros.node("inference_node", "inference_node", "--params-file", str(params))
     node.wait_for(r"ready: /davis/events", timeout_s=60)
     echo = ros.script(

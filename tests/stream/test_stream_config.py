@@ -38,3 +38,8 @@ def test_unknown_missing_and_bad_values_name_file_and_key(tmp_path: Path) -> Non
         load_stream_config(_write(tmp_path, _yaml(crop="auto")))
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_stream_config(_write(tmp_path, "- 1\n"))
+
+
+def test_the_shipped_config_loads_and_equals_the_defaults() -> None:
+    path = Path(__file__).resolve().parents[2] / "config" / "infer" / "stream.yaml"
+    assert load_stream_config(path) == StreamConfig()

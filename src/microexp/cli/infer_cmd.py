@@ -62,10 +62,10 @@ def run(args: argparse.Namespace) -> int:
     for target in (out, Path(args.scores_json) if args.scores_json else None):
         if target is not None and target.exists() and not args.force:
             raise OutputExistsError(f"{target} exists (use --force to overwrite)")
-    config = load_stream_config(args.config) if args.config else StreamConfig()
+    predictor = Predictor.from_checkpoint(args.checkpoint, backend=args.backend)
+    config = load_stream_config(args.config) if args.config else StreamConfig(size=predictor.size)
     if args.roi:
         config = dataclasses.replace(config, crop="fixed", roi=tuple(args.roi))
-    predictor = Predictor.from_checkpoint(args.checkpoint, backend=args.backend)
     if predictor.size != config.size:
         raise ConfigError(
             f"{args.checkpoint}: model input is {predictor.size}x{predictor.size}, "

@@ -41,7 +41,9 @@ class InferenceParams:
     image_topic: str = ""  # frames of the event sensor -> tracked face box ("" = fixed roi)
     detector: str = "dlib_hog"  # dlib_hog, bright_ellipse
     debug_image_topic: str = ""  # "" = no debug image
-    stream_config: str = ""  # YAML of microexp.stream.StreamConfig ("" = defaults)
+    config: str = (
+        ""  # stream config YAML (config/infer/stream.yaml; "" = defaults, checkpoint's size)
+    )
     roi: tuple[int, ...] = ()  # x, y, w, h in sensor pixels (overrides the config's)
     backend: str = "fast"
     threads: int = 2
@@ -63,13 +65,15 @@ class InferenceNode(Node):
         super().__init__("inference_node")
         p = self.params = params_to_dataclass(self, InferenceParams)
         torch.set_num_threads(p.threads)
-        config = load_stream_config(p.stream_config) if p.stream_config else StreamConfig()
+        self.predictor = Predictor.from_checkpoint(p.checkpoint, backend=p.backend)  # type: ignore[arg-type]
+        config = (
+            load_stream_config(p.config) if p.config else StreamConfig(size=self.predictor.size)
+        )
         if p.roi:
             config = replace(config, crop="fixed", roi=tuple(p.roi))
         if p.image_topic:
             config = replace(config, crop="tracked")
         self.config = config
-        self.predictor = Predictor.from_checkpoint(p.checkpoint, backend=p.backend)  # type: ignore[arg-type]
         warm_up(self.predictor, config=config)
         self.decoder = EventTopicDecoder(p.events_topic)
         self._last_activity_ns = 0  # monotonic time the last event callback ended

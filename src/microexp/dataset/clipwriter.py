@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 DONE_MARKER = "DONE"
 _FLUSH_EVENTS = 1 << 20
 _READ_CHUNK = 1 << 21
+_RAW = np.dtype((np.void, EVENT_DTYPE.itemsize))
 
 
 def is_complete(clip_dir: Path) -> bool:
@@ -68,7 +69,8 @@ class EventSink:
             )
         if not self._pending:
             return
-        block = np.concatenate([e for e, _ in self._pending])
+        # concatenate as plain bytes: numpy copies packed structured arrays field by field
+        block = np.concatenate([e.view(_RAW) for e, _ in self._pending]).view(EVENT_DTYPE)
         shifts = [s for _, s in self._pending]
         if min(shifts) == max(shifts):
             block["t"] += shifts[0]

@@ -115,3 +115,34 @@ def test_infer_names_a_missing_topic(
     assert "no topic /evk4/events" in capsys.readouterr().err
     assert main([*argv, "--topic", "/davis/image", "--no-progress"]) == 1
     assert "not an event topic" in capsys.readouterr().err
+
+
+def test_replay_with_a_face_topic_crops_the_tracked_face(
+    sim_bag: tuple[Path, int], snn: PaperSNN
+) -> None:
+    from microexp.dataset.config import DetectorConfig
+    from microexp.errors import BagError
+    from microexp.stream.config import StreamConfig
+    from microexp.stream.predictor import Predictor
+    from microexp.stream.replay import replay_bag
+
+    bag, _ = sim_bag
+    detector = DetectorConfig(kind="fixed", fixed_box=(100, 80, 120, 120))
+    result = replay_bag(
+        bag,
+        Predictor(snn, classes=LABELS),
+        config=StreamConfig(),
+        face_topic="/davis/image",
+        detector=detector,
+    )
+    assert result.frames > 100 and result.frames_with_face == result.frames
+    boxes = [p.face_box for p in result.predictions]
+    # The box is squared and enlarged by box_margin (0.15 per side) like the exporter's crops.
+    assert boxes.count((82, 62, 156, 156)) >= len(boxes) - 2
+    with pytest.raises(BagError, match="not an image"):
+        replay_bag(
+            bag,
+            Predictor(snn, classes=LABELS),
+            config=StreamConfig(),
+            face_topic="/microexp/protocol",
+        )

@@ -33,6 +33,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--roi", nargs=4, type=int, metavar=("X", "Y", "W", "H"), help="fixed face box, sensor px"
     )
     parser.add_argument(
+        "--face-topic",
+        help="images of the event sensor (e.g. /davis/image): track the face for the crop",
+    )
+    parser.add_argument(
+        "--detector",
+        choices=["dlib_hog", "bright_ellipse"],
+        default="dlib_hog",
+        help="face detector for --face-topic (bright_ellipse: simulated faces only)",
+    )
+    parser.add_argument(
         "--backend",
         choices=["fast", "fast_sparse", "module", "torchscript"],
         default="fast",
@@ -82,7 +92,17 @@ def run(args: argparse.Namespace) -> int:
         last[0] = n
 
     try:
-        result = replay_bag(bag, predictor, config=config, topic=topic, progress=progress)
+        from microexp.dataset.config import DetectorConfig
+
+        result = replay_bag(
+            bag,
+            predictor,
+            config=config,
+            topic=topic,
+            face_topic=args.face_topic,
+            detector=DetectorConfig(kind=args.detector),
+            progress=progress,
+        )
     finally:
         bar.close()
     write_predictions_csv(out, result.predictions, overwrite=args.force)
@@ -94,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
         f"({stream_s / max(result.wall_s, 1e-9):.1f}x real time); decode errors: "
         f"{result.decode_errors}"
     )
+    if args.face_topic:
+        print(
+            f"face: found in {result.frames_with_face} of {result.frames} frames of {args.face_topic}"
+        )
     for note in result.notes[:10]:
         print(f"note: {note}")
     print(f"predictions: {out}")

@@ -123,8 +123,21 @@ class ReplayResult:
     messages: int = 0
     events: int = 0
     decode_errors: int = 0
+    frames: int = 0
+    frames_with_face: int = 0
     wall_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+
+def _face_tracker(detector: Any) -> Any:
+    from microexp.faces import FaceTracker, make_detector
+
+    return FaceTracker(
+        make_detector(detector),
+        every_n_frames=detector.every_n_frames,
+        hold_frames=detector.hold_frames,
+        smoothing=detector.smoothing,
+    )
 
 
 def replay_bag(
@@ -133,17 +146,44 @@ def replay_bag(
     *,
     config: StreamConfig,
     topic: str | None = None,
+    face_topic: str | None = None,
+    detector: Any = None,
     progress: Callable[[int], Any] | None = None,
 ) -> ReplayResult:
-    """Stream the bag's event topic through a fresh engine; ``progress(n)`` after n messages."""
+    """Stream the bag's event topic through a fresh engine; ``progress(n)`` after n messages.
+
+    With ``face_topic`` (images of the same sensor, e.g. ``/davis/image``), a face tracker with
+    ``detector`` (a :class:`microexp.dataset.config.DetectorConfig`; default: its defaults) gives
+    the crop box (``tracked`` mode), as the exporter crops the training clips.
+    """
+    import dataclasses
+
+    import cv2
+
     from microexp.bagio.event_topics import EventTopicDecoder
     from microexp.bagio.reader import open_bag
 
     started = time.perf_counter()
+    tracker = None
+    if face_topic is not None:
+        from microexp.dataset.config import DetectorConfig
+        from microexp.dataset.streams import decode_image
+
+        tracker = _face_tracker(detector if detector is not None else DetectorConfig())
+        config = dataclasses.replace(config, crop="tracked")
     with open_bag(path) as bag:
         topics = bag.topics
         event_topic = pick_event_topic(topics, topic, where=str(path))
         wanted = [event_topic] + [t for t in (PROTOCOL_TOPIC, GROUND_TRUTH_TOPIC) if t in topics]
+        if face_topic is not None:
+            if face_topic not in topics:
+                raise BagError(f"{path}: no topic {face_topic} (has {sorted(topics)})")
+            if "Image" not in topics[face_topic].msgtype:
+                raise BagError(
+                    f"{path}: topic {face_topic} is {topics[face_topic].msgtype}, not an image"
+                )
+            wanted.append(face_topic)
+        box: Any = None
         decoder = EventTopicDecoder(event_topic)
         mapper = StampMapper()
         engine: StreamingEngine | None = None
@@ -152,6 +192,27 @@ def replay_bag(
         truth: list[TrueAction] = []
         last_seq: int | None = None
         for raw in bag.messages(topics=wanted):
+            if raw.topic == face_topic:
+                where = f"{path}: topic {face_topic} message {raw.index}"
+                try:
+                    img, _ = decode_image(bag.deserialize(raw), raw.msgtype, where=where)
+                except DecodeError as err:
+                    result.decode_errors += 1
+                    log.warning("%s", err)
+                    continue
+                if engine is not None and img.shape[:2] != (engine.height, engine.width):
+                    raise BagError(
+                        f"{where}: image {img.shape[1]}x{img.shape[0]} is not from the event "
+                        f"sensor ({engine.width}x{engine.height}); give frames of the same camera"
+                    )
+                gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+                assert tracker is not None
+                box = tracker.update(gray)
+                result.frames += 1
+                result.frames_with_face += box is not None
+                if engine is not None:
+                    engine.update_face_box(box)
+                continue
             if raw.topic == PROTOCOL_TOPIC:
                 protocol_msgs.append(bag.deserialize(raw))
                 continue

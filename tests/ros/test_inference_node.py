@@ -86,3 +86,32 @@ def test_predictions_are_published_per_slice(ros: RosLauncher, tmp_path: Path) -
         assert 0.0 <= float(m["latency_ms"]) < 1000.0  # type: ignore[arg-type]
     debug_line = debug.wait_for(r"msg .*").group(0)
     assert "'encoding': 'rgb8'" in debug_line and "'width': 640" in debug_line
+
+
+def test_face_box_tracked_from_an_image_topic(ros: RosLauncher, tmp_path: Path) -> None:
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump({"inference_node": {"ros__parameters": {
+        "checkpoint": str(_checkpoint(tmp_path / "snn.pt")), "image_topic": "/davis/image",
+        "detector": "bright_ellipse", "threads": 1}}}))  # fmt: skip
+    node = ros.node("inference_node", "inference_node", "--params-file", str(params))
+    node.wait_for(r"ready: .* crop tracked", timeout_s=60)
+    echo = ros.script(
+        "echo", "echo_sub.py", "microexp_msgs/msg/AuPrediction", "/microexp/au_predictions"
+    )
+    echo.wait_for("ready")
+    pub = ros.script("pub", "event_stream_pub.py", "/davis/events", "--seconds", "0.5",
+                     "--box", "114", "60", "100", "128", "--image-topic", "/davis/image")  # fmt: skip
+    pub.wait_for(r"done", timeout_s=60)
+    deadline = time.monotonic() + 10
+    msgs: list[dict[str, object]] = []
+    while time.monotonic() < deadline and len(msgs) < 14:
+        msgs = [_parse(line) for line in echo.output().splitlines() if line.startswith("msg {")]
+        time.sleep(0.2)
+    found = [m for m in msgs if m["face_found"]]
+    assert len(msgs) >= 14 and len(found) >= len(msgs) - 2
+    # The detector's box around the ellipse, squared with the exporter's margin (0.15 per side).
+    for m in found:
+        x, y, w, h = m["face_box"]  # type: ignore[misc]
+        assert (
+            w == h and 150 <= w <= 175 and abs(x + w / 2 - 164) <= 3 and abs(y + h / 2 - 124) <= 3
+        )

@@ -34,6 +34,7 @@ __all__ = [
     "ReplayResult",
     "StampMapper",
     "actions_from_protocol",
+    "face_tracker_for",
     "pick_event_topic",
     "replay_bag",
     "write_predictions_csv",
@@ -129,7 +130,8 @@ class ReplayResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _face_tracker(detector: Any) -> Any:
+def face_tracker_for(detector: Any) -> Any:
+    """A :class:`microexp.faces.FaceTracker` set up from a ``DetectorConfig`` (as the exporter)."""
     from microexp.faces import FaceTracker, make_detector
 
     return FaceTracker(
@@ -169,7 +171,7 @@ def replay_bag(
         from microexp.dataset.config import DetectorConfig
         from microexp.dataset.streams import decode_image
 
-        tracker = _face_tracker(detector if detector is not None else DetectorConfig())
+        tracker = face_tracker_for(detector if detector is not None else DetectorConfig())
         config = dataclasses.replace(config, crop="tracked")
     with open_bag(path) as bag:
         topics = bag.topics

@@ -1,9 +1,10 @@
 """Test helper node: publishes a real-time stream of dv_ros2_msgs/EventArray as raw CDR bytes.
 
   event_stream_pub.py TOPIC [--seconds S] [--rate EV_PER_S] [--packet-ms MS] [--box X Y W H]
-                      [--wait-subscribers N] [--seed K]
+                      [--wait-subscribers N] [--seed K] [--image-topic T]
 Event times are ROS time in µs (as dv-ros2 stamps them), packets of MS ms published at real-time
-pace with sensor-data QoS; events fall inside the box. Prints "published <events total>" per
+pace with sensor-data QoS; events fall inside the box. With --image-topic, a mono8 346x260 frame
+showing a bright ellipse inscribed in the box is published before every fourth packet. Prints "published <events total>" per
 packet, then "done <packets> <events>", and spins until SIGINT.
 """
 
@@ -13,11 +14,13 @@ import argparse
 import sys
 import time
 
+import cv2
 import numpy as np
 import rclpy
 from dv_ros2_msgs.msg import EventArray
 from rclpy.executors import ExternalShutdownException
 from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image
 
 from microexp.events.dv_event_array import encode_event_array_cdr
 from microexp.events.types import make_events
@@ -32,11 +35,16 @@ def main() -> int:
     ap.add_argument("--box", type=int, nargs=4, default=[100, 60, 128, 128])
     ap.add_argument("--wait-subscribers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--image-topic", default="")
     opts = ap.parse_args()
     rng = np.random.default_rng(opts.seed)
     rclpy.init()
     node = rclpy.create_node("event_stream_pub")
     pub = node.create_publisher(EventArray, opts.topic, qos_profile_sensor_data)
+    img_pub = node.create_publisher(Image, opts.image_topic, 10) if opts.image_topic else None
+    frame = np.full((260, 346), 30, np.uint8)
+    bx, by, bw, bh = opts.box
+    cv2.ellipse(frame, (bx + bw // 2, by + bh // 2), (bw // 2, bh // 2), 0, 0, 360, 200, -1)
     try:
         deadline = time.monotonic() + 30
         while pub.get_subscription_count() < opts.wait_subscribers and time.monotonic() < deadline:
@@ -57,6 +65,10 @@ def main() -> int:
             data = encode_event_array_cdr(
                 ev, stamp_ns=(start + packet_us) * 1000, frame_id="davis", width=346, height=260
             )
+            if img_pub is not None and i % 4 == 0:
+                img = Image(height=260, width=346, encoding="mono8", step=346, data=frame.tobytes())
+                img.header.stamp.sec, img.header.stamp.nanosec = divmod(start * 1000, 10**9)
+                img_pub.publish(img)
             wait = (start + packet_us) / 1e6 - time.time()
             if wait > 0:
                 time.sleep(wait)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-import numpy as np
+import cv2
 import torch
 from builtin_interfaces.msg import Time
 from microexp_msgs.msg import AuPrediction
@@ -26,7 +26,7 @@ from microexp.stream.config import StreamConfig, load_stream_config
 from microexp.stream.engine import SlicePrediction, StreamingEngine, warm_up
 from microexp.stream.predictor import Predictor
 from microexp.stream.render import render_debug
-from microexp.stream.replay import StampMapper
+from microexp.stream.replay import StampMapper, face_tracker_for
 from microexp_ros._node_utils import params_to_dataclass, qos_preset, raw_subscription, run_node
 
 __all__ = ["InferenceNode", "InferenceParams", "main"]
@@ -84,9 +84,8 @@ class InferenceNode(Node):
         self._n = 0
         if p.image_topic:
             from microexp.dataset.config import DetectorConfig
-            from microexp.faces import FaceTracker, make_detector
 
-            self.tracker = FaceTracker(make_detector(DetectorConfig(kind=p.detector)))  # type: ignore[arg-type]
+            self.tracker = face_tracker_for(DetectorConfig(kind=p.detector))  # type: ignore[arg-type]
             self.create_subscription(
                 Image, p.image_topic, self._on_image, qos_preset("sensor_data")
             )
@@ -145,21 +144,14 @@ class InferenceNode(Node):
         self._publish(self.engine.push_events(ev, now_ns=entry, stamp_offset_ns=offset), entry)
 
     def _on_image(self, msg: Image) -> None:
-        pixels = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)
-        if msg.encoding in ("rgb8", "bgr8"):
-            gray = (
-                pixels[:, : msg.width * 3]
-                .reshape(msg.height, msg.width, 3)
-                .mean(axis=2)
-                .astype(np.uint8)
-            )
-        elif msg.encoding == "mono8":
-            gray = np.ascontiguousarray(pixels[:, : msg.width])
-        else:
-            self.get_logger().warning(
-                f"image encoding {msg.encoding} not supported", throttle_duration_sec=10.0
-            )
+        from microexp.dataset.streams import decode_image
+
+        try:
+            img, _ = decode_image(msg, "sensor_msgs/msg/Image", where=self.params.image_topic)
+        except DecodeError as err:
+            self.get_logger().warning(str(err), throttle_duration_sec=10.0)
             return
+        gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
         assert self.tracker is not None
         self._box = self.tracker.update(gray)
         if self.engine is not None:

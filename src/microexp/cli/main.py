@@ -12,7 +12,7 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from microexp import __version__
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _not_built(name: str):  # type: ignore[no-untyped-def]
+def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
     def run(_args: argparse.Namespace) -> int:
         print(f"ERROR: 'microexp {name}' is not built yet in this version.", file=sys.stderr)
         return 2

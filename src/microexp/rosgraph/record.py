@@ -86,7 +86,7 @@ def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
                     name=f"sim_{cam}",
                     parameters=(
                         rig.file(c.sim_params.name),
-                        {"camera": cam, "subject_id": args.subject},
+                        {"camera": cam, "subject": args.subject},
                     ),
                     condition="sim",
                     role=f"camera:{cam}",
@@ -118,6 +118,10 @@ def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
                         "plan": args.plan,
                         "consent": args.consent,
                         "headless": args.sim,
+                        # the session starts once the recorder records (it subscribes to the
+                        # protocol topic then) and the sync monitor listens; it ends the graph
+                        "wait_for_subscribers": 1 + int(args.sync_monitor),
+                        "shutdown_on_end": True,
                     },
                 ),
                 condition="protocol",

@@ -185,6 +185,7 @@ class Evk4Output(_Output):
         self.frame_id = frame_id
         self.encoder = Evt3Encoder()
         self.seq = 0
+        self.dropped_seqs: list[int] = []  # seq of every dropped message (loss-detection tests)
 
     @property
     def topics(self) -> dict[str, str]:
@@ -201,6 +202,7 @@ class Evk4Output(_Output):
             seq = self.seq
             self.seq += 1
             if not self._keep():
+                self.dropped_seqs.append(seq)
                 continue
             # host time of the message's first SDK packet (the SDK delivers in ~packet slices)
             stamp = self._in_order("stamp", self._host_ns(p0 - off, 100, 400))

@@ -117,6 +117,16 @@ class LiveCamera:
         return out
 
     @property
+    def dropped(self) -> int:
+        """Messages dropped so far (``drop_rate``), never published."""
+        return int(self._output.dropped)
+
+    @property
+    def dropped_seqs(self) -> list[int]:
+        """``seq`` of every dropped EventPacket (EVK4 only; other cameras have no seq)."""
+        return list(getattr(self._output, "dropped_seqs", []))
+
+    @property
     def lag_us(self) -> int:
         """How far the simulation trails the clock at the last poll (0 when keeping up)."""
         return self._lag_us

@@ -72,6 +72,15 @@ class RecorderNode(Node):
             if spec.qos == "auto" and not offered:
                 continue
             preset = adapt_qos(offered) if spec.qos == "auto" else spec.qos
+            if (
+                self.core.state is RecorderState.WAITING
+                and not spec.wait
+                and preset != "latched"
+                and name != self.config.session_topic
+            ):
+                # subscribed once recording starts: nothing is recorded before, and publishers
+                # that wait for our subscription (the protocol node) start with the recording
+                continue
             self.core.set_offered_qos(name, preset)
             events = SubscriptionEventCallbacks(message_lost=self._lost_callback(name))
             self._subs[name] = raw_subscription(
@@ -95,6 +104,7 @@ class RecorderNode(Node):
         self.core.on_message(topic, data, self._now_ns())
         if before is RecorderState.WAITING and self.core.state is RecorderState.RECORDING:
             self.get_logger().info(f"recording started: {self.config.output}")
+            self._subscribe_discovered()
         elif before is not RecorderState.CLOSED and self.core.state is RecorderState.CLOSED:
             self.get_logger().warning("recording stopped: consent withdrawn")
 

@@ -56,7 +56,17 @@ class SimCameraNode(Node):
             )
         if self.core.finished and not self._told_finished:
             self._told_finished = True
-            self.get_logger().info("scene finished: nothing more to publish")
+            self.get_logger().info(
+                f"scene finished: nothing more to publish; {self._dropped_text()}"
+            )
+
+    def _dropped_text(self) -> str:
+        seqs = self.core.dropped_seqs
+        return f"dropped {self.core.dropped} message(s)" + (f", seqs {seqs}" if seqs else "")
+
+    def close(self) -> None:
+        if self.core.dropped:
+            self.get_logger().info(self._dropped_text())
 
 
 def main(args: Sequence[str] | None = None) -> int:

@@ -9,6 +9,12 @@ grey frames), a face tracker gives the crop box; else ``roi`` (or the stream con
 
 from __future__ import annotations
 
+import os
+
+# Per-slice steps are short: OpenMP threads spinning between them (the default) burn the other
+# cores and multiply the latency on a busy machine (bench/stream_latency.py). Before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import time
 from dataclasses import dataclass, replace
 
@@ -46,7 +52,7 @@ class InferenceParams:
     )
     roi: tuple[int, ...] = ()  # x, y, w, h in sensor pixels (overrides the config's)
     backend: str = "fast"
-    threads: int = 2
+    threads: int = 2  # torch intra-op threads (OMP_WAIT_POLICY=PASSIVE is set, see above)
     idle_close_ms: float = 200.0  # close slices once the stream is silent this long (0 = never)
 
     def __post_init__(self) -> None:

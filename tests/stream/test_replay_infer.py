@@ -25,7 +25,7 @@ name: tiny
 labels: [AU12, AU45]
 order: fixed
 repetitions: 1
-timing: {demo_repetitions: 1, demo_clip_s: 0.2, countdown_s: 0.5, neutral_s: 0.0, perform_s: 1.0, rest_s: 0.3}
+timing: {demo_repetitions: 1, demo_clip_s: 0.2, countdown_s: 0.3, neutral_s: 0.0, perform_s: 0.7, rest_s: 0.2}
 demo_run: {labels: []}
 sync:
   pattern: {flashes: 1, on_s: 0.1, off_s: 0.1}
@@ -135,7 +135,7 @@ def test_replay_with_a_face_topic_crops_the_tracked_face(
         face_topic="/davis/image",
         detector=detector,
     )
-    assert result.frames > 100 and result.frames_with_face == result.frames
+    assert result.frames > 50 and result.frames_with_face == result.frames
     boxes = [p.face_box for p in result.predictions]
     # The box is squared and enlarged by box_margin (0.15 per side) like the exporter's crops.
     assert boxes.count((82, 62, 156, 156)) >= len(boxes) - 2

@@ -47,3 +47,24 @@ def test_nothing_to_score_gives_nan() -> None:
     s = score_predictions([_pred(0, (0.0, 0.0))], [])
     assert s.actions == 0 and math.isnan(s.detection_accuracy) and math.isnan(s.delay_median_ms)
     assert s.false_onsets == 0 and s.source == "none"
+
+
+def test_stamp_mapper_takes_the_running_median_and_falls_back_to_receive_time() -> None:
+    from microexp.stream.replay import StampMapper
+
+    m = StampMapper(window=3)
+    s = 1_000_000_000
+    assert (
+        m.update(t_first_us=1_000, t_last_us=2_000, stamp_ns=100 * s, receive_ns=100 * s)
+        == 100 * s - 1_000_000
+    )
+    assert (
+        m.update(t_first_us=1_000, t_last_us=2_000, stamp_ns=100 * s + 10, receive_ns=100 * s)
+        == 100 * s - 1_000_000 + 5
+    )
+    # A header stamp far from the receive time (dv-ros2's 1970 stamps): receive − last event time.
+    got = m.update(
+        t_first_us=3_000, t_last_us=4_000, stamp_ns=2 * s, receive_ns=100 * s + 3_000_000
+    )
+    assert got == 100 * s - 1_000_000 + 10  # median of the three samples
+    assert m.offset_ns == got

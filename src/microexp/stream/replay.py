@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from microexp.errors import BagError, DecodeError, OutputExistsError
 from microexp.stream.config import StreamConfig
 from microexp.stream.engine import SliceModel, SlicePrediction, StreamingEngine
@@ -62,7 +60,10 @@ class StampMapper:
         else:
             sample = receive_ns - t_last_us * 1000
         self._samples.append(sample)
-        self.offset_ns = int(np.median(np.fromiter(self._samples, np.int64)))
+        ordered = sorted(self._samples)
+        n = len(ordered)
+        mid = n // 2
+        self.offset_ns = ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) // 2
         return self.offset_ns
 
 

@@ -64,7 +64,7 @@ def test_stamp_mapper_takes_the_running_median_and_falls_back_to_receive_time() 
     )
     # A header stamp far from the receive time (dv-ros2's 1970 stamps): receive − last event time.
     got = m.update(
-        t_first_us=3_000, t_last_us=4_000, stamp_ns=2 * s, receive_ns=100 * s + 3_000_000
+        t_first_us=3_000, t_last_us=4_000, stamp_ns=2 * s, receive_ns=100 * s + 3_000_020
     )
     assert got == 100 * s - 1_000_000 + 10  # median of the three samples
     assert m.offset_ns == got

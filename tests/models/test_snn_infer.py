@@ -7,11 +7,11 @@ from microexp.models.snn import PaperSNN, lif_neuron
 from microexp.models.snn_infer import FastSNN
 
 
-@pytest.mark.parametrize("sparse_fc", [True, False])
+@pytest.mark.parametrize("sparse_fc", [True, False, 0.25])
 @pytest.mark.parametrize("gain", [5.0, 7.0])
 def test_fast_path_equals_spikingjelly_over_a_sequence(make_snn, counts, gain, sparse_fc) -> None:
     model = make_snn(seed=7, gain=gain)
-    x = counts(60, 1, seed=8)
+    x = counts(30, 1, seed=8)
     with torch.no_grad():
         expected = model(x)
     fast = FastSNN.from_trained(model, sparse_fc=sparse_fc)

@@ -12,9 +12,12 @@ forgets it. What makes it fast at batch 1 (figures in ``bench/snn_step.py``):
   the same float32 operations as spikingjelly's CPU path, so the conv layers give identical spikes;
 - the first FC layer's input is binary spikes, usually sparse: instead of reading the whole
   8192×512 weight matrix (16 MB) per step, the rows of the active inputs are gathered and summed
-  (``index_select`` + ``sum``). A sum in another order can differ from the dense GEMM in the last
-  bit, so a membrane potential sitting exactly at threshold could, very rarely, fire differently;
-  ``sparse_fc=False`` uses the dense product. ``bench/snn_step.py`` counts mismatches.
+  (``index_select`` + ``sum``) when few inputs fired (``sparse_fc``, default: at most a quarter).
+  A sum in another order can differ from the dense GEMM in the last bit, so a membrane potential
+  sitting exactly at threshold could, very rarely, fire differently; ``sparse_fc=False`` always
+  uses the dense product. ``bench/snn_step.py`` counts mismatches (none seen so far);
+- the conv layers' 2×2 max pool runs on the potential before thresholding (exact, see
+  :meth:`FastSNN._conv_layer`) and spike / keep masks are written as float directly.
 
 Only PLIF, LIF and IF neurons with hard reset to 0 are supported (the paper's configuration).
 """
@@ -69,7 +72,7 @@ def _batch_norm(x: torch.Tensor, bn: _BN) -> torch.Tensor:
 class FastSNN:
     """Inference-only, single-step PaperSNN. Not an ``nn.Module``: weights are frozen copies."""
 
-    def __init__(self, model: PaperSNN, *, sparse_fc: bool = True) -> None:
+    def __init__(self, model: PaperSNN, *, sparse_fc: float = 0.25) -> None:
         layers = list(model.net)  # the fixed layout of PaperSNN.net
 
         def weight(i: int) -> torch.Tensor:
@@ -87,49 +90,86 @@ class FastSNN:
         self.nodes = [_decay(layers[i]) for i in (2, 6, 11, 14)]
         self.votes = int(getattr(layers[15], "voting_size", 10))
         self.num_classes = model.num_classes
-        self.sparse_fc = sparse_fc
+        self.sparse_fc = float(sparse_fc)
         self._v: list[torch.Tensor | None] = [None, None, None, None]
+        self._buffers: dict[int, torch.Tensor] = {}
 
     @classmethod
-    def from_trained(cls, model: PaperSNN, *, sparse_fc: bool = True) -> FastSNN:
-        """Copy a trained model's eval-mode weights (BatchNorm running statistics)."""
+    def from_trained(cls, model: PaperSNN, *, sparse_fc: float = 0.25) -> FastSNN:
+        """Copy a trained model's eval-mode weights (BatchNorm running statistics).
+
+        ``sparse_fc``: at batch 1 the first FC layer gathers the weight rows of the active
+        inputs when at most this fraction of them spiked (else the dense product, which is
+        cheaper for busy inputs); ``False``/0 always dense, ``True``/1 always gather.
+        """
         return cls(model, sparse_fc=sparse_fc)
 
     def reset(self) -> None:
         """Forget the membrane state."""
         self._v = [None, None, None, None]
 
-    def _plif(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        """One neuron layer in place on ``x`` (its input current); returns the spikes."""
-        q, threshold = self.nodes[i]
+    def _charge(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        """Membrane potential before firing, in place on ``x`` (the layer's input current):
+        ``h = v + (x − v)·q`` exactly as spikingjelly computes it (``h = v + x`` for IF)."""
+        q = self.nodes[i][0]
         v = self._v[i]
         if v is None:
             v = torch.zeros_like(x)
-        # spikingjelly: h = v + (x - v)·q ; spike = h ≥ θ ; v = spike·0 + (1 − spike)·h
         h = x if q is None else x.sub_(v).mul_(q)
-        h.add_(v)
-        spike = h >= threshold
-        self._v[i] = h.masked_fill_(spike, 0.0)
-        return spike.to(torch.float32)
+        return h.add_(v)
+
+    def _fire_and_reset(self, i: int, h: torch.Tensor) -> None:
+        """Keep ``v = (1 − spike)·h`` (hard reset to 0) as the layer's state, in place on ``h``.
+        ``torch.lt(..., out=float)`` makes the mask as float directly (a bool mask + masked_fill
+        costs ~10× more on CPU); multiplying by 1 or 0 is exact, like spikingjelly's formula."""
+        keep = torch.lt(h, self.nodes[i][1], out=self._buffer(i, h))
+        self._v[i] = h.mul_(keep)
+
+    def _buffer(self, i: int, like: torch.Tensor) -> torch.Tensor:
+        buf = self._buffers.get(i)
+        if buf is None or buf.shape != like.shape:
+            buf = self._buffers[i] = torch.empty_like(like)
+        return buf
+
+    def _conv_layer(self, i: int, a: torch.Tensor) -> torch.Tensor:
+        """PLIF + 2×2 max pool on a conv layer's BN output; returns the pooled spikes (float).
+
+        max-pooling binary spikes equals thresholding the max-pooled potential (the threshold
+        is monotone), so the pool runs on h and only the 4× smaller result is thresholded;
+        the pool is four strided maxima (several times faster than max_pool2d here, same values).
+        """
+        h = self._charge(i, a)
+        m = torch.maximum(
+            torch.maximum(h[..., 0::2, 0::2], h[..., 0::2, 1::2]),
+            torch.maximum(h[..., 1::2, 0::2], h[..., 1::2, 1::2]),
+        )
+        spikes = torch.ge(m, self.nodes[i][1], out=self._buffer(10 + i, m))
+        self._fire_and_reset(i, h)
+        return spikes
+
+    def _fc_layer(self, i: int, a: torch.Tensor) -> torch.Tensor:
+        h = self._charge(i, a)
+        spikes = torch.ge(h, self.nodes[i][1], out=self._buffer(10 + i, h))
+        self._fire_and_reset(i, h)
+        return spikes
 
     @torch.inference_mode()
     def step(self, x: torch.Tensor) -> torch.Tensor:
         """Votes ``[N, K]`` for one slice ``[N, C, H, W]`` (float or uint8 counts)."""
         x = x.float()
-        a = F.conv2d(x, self.conv1_w, padding=1)
-        a = _batch_norm(a, self.bn1)
-        s = F.max_pool2d(self._plif(0, a), 2)
-        a = F.conv2d(s, self.conv2_w, padding=1)
-        a = _batch_norm(a, self.bn2)
-        s = F.max_pool2d(self._plif(1, a), 2).flatten(1)
-        if self.sparse_fc and s.shape[0] == 1:
+        a = _batch_norm(F.conv2d(x, self.conv1_w, padding=1), self.bn1)
+        s = self._conv_layer(0, a)
+        a = _batch_norm(F.conv2d(s, self.conv2_w, padding=1), self.bn2)
+        s = self._conv_layer(1, a).flatten(1)
+        a = None
+        if self.sparse_fc > 0 and s.shape[0] == 1:
             idx = s[0].nonzero().squeeze(1)
-            a = self.fc1_wt.index_select(0, idx).sum(0, keepdim=True)
-        else:
+            if idx.numel() <= self.sparse_fc * s.shape[1]:
+                a = self.fc1_wt.index_select(0, idx).sum(0, keepdim=True)
+        if a is None:
             a = F.linear(s, self.fc1_w)
-        s = self._plif(2, a)
-        a = F.linear(s, self.fc2_w)
-        s = self._plif(3, a)
+        s = self._fc_layer(2, a)
+        s = self._fc_layer(3, F.linear(s, self.fc2_w))
         return s.view(s.shape[0], self.num_classes, self.votes).mean(-1)
 
     def run(self, x_seq: torch.Tensor) -> torch.Tensor:

@@ -83,80 +83,84 @@ def main() -> None:
 
     g = torch.Generator().manual_seed(1)
     for kind, density in (("fresh", 0.05), ("active", 0.10)):
-        model = make_model(kind)
-        ref = reference_net().eval()
-        ref.load_state_dict(model.net.state_dict())
-        functional.set_step_mode(ref, "s")
-        n = max(args.check_steps, args.steps)
-        xs = (torch.rand(n, 1, 2, 64, 64, generator=g) < density).float()
-        if kind == "active":
-            xs = xs * torch.randint(1, 4, xs.shape, generator=g)
-        dense = FastSNN.from_trained(model, sparse_fc=False)
-        sparse = FastSNN.from_trained(model, sparse_fc=True)
-        auto = FastSNN.from_trained(model)  # gather when <= 1/4 of the FC inputs fired
+        bench_kind(kind, density, args, g)
 
-        # equality over a long sequence (reference in single-step mode, state kept)
+
+def bench_kind(kind: str, density: float, args: argparse.Namespace, g: torch.Generator) -> None:
+    model = make_model(kind)
+    ref = reference_net().eval()
+    ref.load_state_dict(model.net.state_dict())
+    functional.set_step_mode(ref, "s")
+    n = max(args.check_steps, args.steps)
+    xs = (torch.rand(n, 1, 2, 64, 64, generator=g) < density).float()
+    if kind == "active":
+        xs = xs * torch.randint(1, 4, xs.shape, generator=g)
+    dense = FastSNN.from_trained(model, sparse_fc=False)
+    sparse = FastSNN.from_trained(model, sparse_fc=True)
+    auto = FastSNN.from_trained(model)  # gather when <= 1/4 of the FC inputs fired
+
+    # equality over a long sequence (reference in single-step mode, state kept)
+    with torch.no_grad():
+        functional.reset_net(ref)
+        expected = torch.stack([ref(x) for x in xs[: args.check_steps]])
+    rates = firing(model, xs[: min(200, args.check_steps)])
+    print(f"\n[{kind} weights, {density:.0%} active input pixels] firing per PLIF layer: "
+          + ", ".join(f"{r:.3f}" for r in rates))  # fmt: skip
+    for name, fast in (
+        ("FastSNN dense", dense),
+        ("FastSNN gather", sparse),
+        ("FastSNN auto", auto),
+    ):
+        got = fast.run(xs[: args.check_steps])
+        bad = int((got != expected).any(-1).sum())
+        print(f"  {name}: {bad} of {args.check_steps} steps differ from spikingjelly "
+              f"(max |diff| {float((got - expected).abs().max()):.3g})")  # fmt: skip
+
+    def timed(
+        step: Callable[[torch.Tensor], torch.Tensor], reset: Callable[[], None]
+    ) -> tuple[float, float]:
+        reset()
+        t, c = time.perf_counter(), time.process_time()
+        for x in xs[: args.steps]:
+            step(x)
+        scale = 1e3 / args.steps
+        return (time.perf_counter() - t) * scale, (time.process_time() - c) * scale
+
+    def ref_step(x: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            functional.reset_net(ref)
-            expected = torch.stack([ref(x) for x in xs[: args.check_steps]])
-        rates = firing(model, xs[: min(200, args.check_steps)])
-        print(f"\n[{kind} weights, {density:.0%} active input pixels] firing per PLIF layer: "
-              + ", ".join(f"{r:.3f}" for r in rates))  # fmt: skip
-        for name, fast in (
-            ("FastSNN dense", dense),
-            ("FastSNN gather", sparse),
-            ("FastSNN auto", auto),
-        ):
-            got = fast.run(xs[: args.check_steps])
-            bad = int((got != expected).any(-1).sum())
-            print(f"  {name}: {bad} of {args.check_steps} steps differ from spikingjelly "
-                  f"(max |diff| {float((got - expected).abs().max()):.3g})")  # fmt: skip
+            out: torch.Tensor = ref(x)
+        return out
 
-        def timed(
-            step: Callable[[torch.Tensor], torch.Tensor], reset: Callable[[], None]
-        ) -> tuple[float, float]:
-            reset()
-            t, c = time.perf_counter(), time.process_time()
-            for x in xs[: args.steps]:
-                step(x)
-            scale = 1e3 / args.steps
-            return (time.perf_counter() - t) * scale, (time.process_time() - c) * scale
+    def ours_step(x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return model.step(x)
 
-        def ref_step(x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                out: torch.Tensor = ref(x)
-            return out
-
-        def ours_step(x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return model.step(x)
-
-        methods: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[], None]]] = {
-            "(a) spikingjelly naive (reference)": (ref_step, lambda: functional.reset_net(ref)),
-            "(b) PaperSNN.step": (ours_step, model.reset),
-            "(c) FastSNN dense FC": (dense.step, dense.reset),
-            "(d) FastSNN gather FC": (sparse.step, sparse.reset),
-            "(e) FastSNN auto (default)": (auto.step, auto.reset),
-        }
-        for step, reset in methods.values():  # warm-up
-            reset()
-            for x in xs[:20]:
-                step(x)
-        times: dict[str, list[tuple[float, float]]] = {k: [] for k in methods}
-        for _ in range(args.rounds):
-            for k, (step, reset) in methods.items():
-                times[k].append(timed(step, reset))
-        ref_key = "(a) spikingjelly naive (reference)"
-        base = statistics.median(w for w, _ in times[ref_key])
-        base_cpu = statistics.median(c for _, c in times[ref_key])
-        print(
-            "  method                               wall ms/step (median, min)    CPU ms/step (median)"
-        )
-        for k, ts in times.items():
-            wall = statistics.median(w for w, _ in ts)
-            cpu = statistics.median(c for _, c in ts)
-            print(f"  {k:36s} {wall:7.3f} ({min(w for w, _ in ts):.3f}) x{base / wall:5.2f}   "
-                  f"{cpu:7.3f} x{base_cpu / cpu:5.2f}")  # fmt: skip
+    methods: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[], None]]] = {
+        "(a) spikingjelly naive (reference)": (ref_step, lambda: functional.reset_net(ref)),
+        "(b) PaperSNN.step": (ours_step, model.reset),
+        "(c) FastSNN dense FC": (dense.step, dense.reset),
+        "(d) FastSNN gather FC": (sparse.step, sparse.reset),
+        "(e) FastSNN auto (default)": (auto.step, auto.reset),
+    }
+    for step, reset in methods.values():  # warm-up
+        reset()
+        for x in xs[:20]:
+            step(x)
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in methods}
+    for _ in range(args.rounds):
+        for k, (step, reset) in methods.items():
+            times[k].append(timed(step, reset))
+    ref_key = "(a) spikingjelly naive (reference)"
+    base = statistics.median(w for w, _ in times[ref_key])
+    base_cpu = statistics.median(c for _, c in times[ref_key])
+    print(
+        "  method                               wall ms/step (median, min)    CPU ms/step (median)"
+    )
+    for k, ts in times.items():
+        wall = statistics.median(w for w, _ in ts)
+        cpu = statistics.median(c for _, c in ts)
+        print(f"  {k:36s} {wall:7.3f} ({min(w for w, _ in ts):.3f}) x{base / wall:5.2f}   "
+              f"{cpu:7.3f} x{base_cpu / cpu:5.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

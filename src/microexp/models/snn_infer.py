@@ -161,14 +161,14 @@ class FastSNN:
         s = self._conv_layer(0, a)
         a = _batch_norm(F.conv2d(s, self.conv2_w, padding=1), self.bn2)
         s = self._conv_layer(1, a).flatten(1)
-        a = None
+        fc: torch.Tensor | None = None
         if self.sparse_fc > 0 and s.shape[0] == 1:
             idx = s[0].nonzero().squeeze(1)
             if idx.numel() <= self.sparse_fc * s.shape[1]:
-                a = self.fc1_wt.index_select(0, idx).sum(0, keepdim=True)
-        if a is None:
-            a = F.linear(s, self.fc1_w)
-        s = self._fc_layer(2, a)
+                fc = self.fc1_wt.index_select(0, idx).sum(0, keepdim=True)
+        if fc is None:
+            fc = F.linear(s, self.fc1_w)
+        s = self._fc_layer(2, fc)
         s = self._fc_layer(3, F.linear(s, self.fc2_w))
         return s.view(s.shape[0], self.num_classes, self.votes).mean(-1)
 

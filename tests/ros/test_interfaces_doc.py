@@ -68,3 +68,69 @@ def test_recorder_endpoints_match_the_doc(ros: RosLauncher, tmp_path: Path) -> N
     live = [json.loads(line) for line in probe.output().splitlines() if line.startswith("{")]
     key = lambda r: (r["topic"], r["direction"])  # noqa: E731
     assert sorted(live, key=key) == sorted(rows, key=key)
+
+
+def topic_rows(node: str) -> list[dict[str, str]]:
+    """Every row of the topic table under '### <node>' that names absolute topics (a cell with
+    several topics and as many types gives one row per pair); QoS is its first word."""
+    text = DOC.read_text()
+    section = text.split(f"### {node}", 1)[1].split("\n### ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) not in (4, 5) or not cells[0].startswith("`/"):
+            continue
+        topics = re.findall(r"`(/[^`]+)`", cells[0].split("(")[0])
+        types = re.findall(r"`([^`]+/msg/[^`]+)`", cells[1])
+        assert len(topics) == len(types), line
+        for topic, msgtype in zip(topics, types, strict=True):
+            rows.append(
+                {
+                    "topic": topic,
+                    "type": msgtype,
+                    "direction": cells[2].split()[0],
+                    "qos": cells[3].split(",")[0].split()[0],
+                }
+            )
+    return rows
+
+
+@pytest.mark.slow
+def test_record_graph_endpoints_match_the_doc(ros: RosLauncher, tmp_path: Path) -> None:
+    """The running record graph (three simulated cameras, protocol node, recorder, sync monitor)
+    advertises what docs/ros_interfaces.md says, node by node."""
+    import sys
+
+    launch = ros.start(
+        "launch",
+        [sys.executable, "-m", "microexp.cli.main", "launch", "record", "sim:=true",
+         "consent:=true", "plan:=demo_3au", "cameras:=davis,evk4,webcam",
+         f"output_dir:={tmp_path / 'rec'}", "subject:=P01", "session:=s1"],
+    )  # fmt: skip
+    launch.wait_for("recording started", timeout_s=60)
+    sim_rows = [r for r in topic_rows("sim_camera") if r["topic"] != "/microexp/ground_truth"]
+    cams = {"davis": "sim_davis", "evk4": "sim_evk4", "webcam": "sim_webcam"}
+    expected: dict[str, list[dict[str, str]]] = {
+        "recorder": [r for r in topic_rows("recorder")],
+        "protocol_node": topic_rows("protocol_node"),
+        "sync_monitor": topic_rows("sync_monitor"),
+        **{
+            node: [r for r in sim_rows if r["topic"].startswith(f"/{cam}/")]
+            for cam, node in cams.items()
+        },
+    }
+    # the sync monitor's camera subscriptions ("each of `topics`", best effort)
+    for r in sim_rows:
+        expected["sync_monitor"].append({**r, "direction": "sub", "qos": "best_effort"})
+    assert all(expected.values()) and len(expected["recorder"]) == 4
+    assert len(sim_rows) == 4 and len(expected["protocol_node"]) == 2
+    probes = {
+        node: ros.script(f"probe_{node}", "graph_probe.py", node, *{r["topic"] for r in rows})
+        for node, rows in expected.items()
+    }
+    key = lambda r: (r["topic"], r["direction"])  # noqa: E731
+    for node, probe in probes.items():
+        probe.wait_for("done", timeout_s=40)
+        live = [json.loads(line) for line in probe.output().splitlines() if line.startswith("{")]
+        assert sorted(live, key=key) == sorted(expected[node], key=key), node
+    assert launch.interrupt() == 0, launch.output()[-3000:]

@@ -209,7 +209,7 @@ class StreamingEngine:
 
     def push_packet(
         self,
-        data: bytes | bytearray | memoryview,
+        data: bytes | memoryview | npt.NDArray[np.uint8],
         *,
         encoding: str,
         now_ns: int | None = None,
@@ -227,19 +227,20 @@ class StreamingEngine:
 
             decoder = make_packet_decoder(encoding, width=self.width, height=self.height)
             self._decoders[encoding] = decoder
-        decoded = decoder.decode(bytes(data))
+        decoded = decoder.decode(data)
         return self.push_events(decoded.events, now_ns=entry, stamp_offset_ns=stamp_offset_ns)
 
     def reset_decoders(self) -> None:
         for decoder in self._decoders.values():
             decoder.reset()
 
-    def update_face_box(self, box: BoxLike | None, *, now_ns: int | None = None) -> None:
+    def update_face_box(self, box: BoxLike | None) -> None:
         """New face box in sensor pixels (``tracked`` mode); None = face lost.
 
         The box applies from the next slice on (or at once if the open slice has no events yet).
         It is squared and enlarged by ``box_margin`` as the exporter does for the training crops.
-        Losing a face that was found resets model, decisions and tracker when ``face_lost_reset``.
+        Losing a face that was found resets model, decisions and tracker when ``face_lost_reset``
+        (the events of the open slice are dropped with it).
         """
         if self.config.crop != "tracked":
             return

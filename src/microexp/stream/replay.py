@@ -23,7 +23,7 @@ from typing import Any
 
 from microexp.errors import BagError, DecodeError, OutputExistsError
 from microexp.stream.config import StreamConfig
-from microexp.stream.engine import SliceModel, SlicePrediction, StreamingEngine
+from microexp.stream.engine import SliceModel, SlicePrediction, StreamingEngine, warm_up
 from microexp.stream.scoring import TrueAction
 
 __all__ = [
@@ -167,6 +167,7 @@ def replay_bag(
     from microexp.bagio.reader import open_bag
 
     started = time.perf_counter()
+    warm_up(model, config=config)  # so that latency_ms of the first slices is not torch's start-up
     tracker = None
     if face_topic is not None:
         from microexp.dataset.config import DetectorConfig

@@ -18,7 +18,7 @@ from microexp.models.snn import PaperSNN
 from microexp.protocol.plan import parse_plan
 from microexp.sim.bag import write_session_bag
 from microexp.sim.sensors import davis346
-from microexp.sim.session import SessionSimConfig, simulate_session
+from microexp.sim.session import SessionSimConfig, SimulatedSession, simulate_session
 
 PLAN = """
 name: tiny
@@ -35,11 +35,17 @@ sync:
 
 
 @pytest.fixture(scope="module")
-def sim_bag(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    session = simulate_session(parse_plan(PLAN), SessionSimConfig(subject_id="S1", seed=1))
+def sim_session() -> SimulatedSession:
+    return simulate_session(parse_plan(PLAN), SessionSimConfig(subject_id="S1", seed=1))
+
+
+@pytest.fixture(scope="module")
+def sim_bag(
+    tmp_path_factory: pytest.TempPathFactory, sim_session: SimulatedSession
+) -> tuple[Path, int]:
     path = tmp_path_factory.mktemp("sim") / "session"
-    write_session_bag(path, session, [davis346()], seed=1)
-    return path, session.start_ns
+    write_session_bag(path, sim_session, [davis346()], seed=1)
+    return path, sim_session.start_ns
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +152,24 @@ def test_replay_with_a_face_topic_crops_the_tracked_face(
             config=StreamConfig(),
             face_topic="/microexp/protocol",
         )
+
+
+def test_truth_from_the_protocol_messages_of_the_bag(
+    sim_bag: tuple[Path, int], sim_session: SimulatedSession
+) -> None:
+    """Without ground truth, the valid perform windows of the protocol are the truth."""
+    from microexp.stream.replay import PROTOCOL_TOPIC, actions_from_protocol
+
+    bag, _ = sim_bag
+    with open_bag(bag) as reader:
+        msgs = [reader.deserialize(raw) for raw in reader.messages(topics=[PROTOCOL_TOPIC])]
+    actions = actions_from_protocol(msgs)
+    expected = [
+        (s.label, s.perform_start_ns, s.perform_end_ns)
+        for s in sim_session.segments
+        if s.valid and s.perform_start_ns >= 0 and s.run != "demo"
+    ]
+    assert [(a.label, a.onset_ns, a.window_end_ns) for a in actions] == expected
+    assert [a.label for a in actions] == ["AU12", "AU45"] and {a.source for a in actions} == {
+        "protocol"
+    }

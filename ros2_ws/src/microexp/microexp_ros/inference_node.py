@@ -76,7 +76,8 @@ class InferenceNode(Node):
             load_stream_config(p.config) if p.config else StreamConfig(size=self.predictor.size)
         )
         if p.roi:
-            config = replace(config, crop="fixed", roi=tuple(p.roi))
+            x, y, w, h = (int(v) for v in p.roi)
+            config = replace(config, crop="fixed", roi=(x, y, w, h))
         if p.image_topic:
             config = replace(config, crop="tracked")
         self.config = config
@@ -134,7 +135,7 @@ class InferenceNode(Node):
         if self.engine is None:
             self.engine = StreamingEngine(
                 self.predictor, config=self.config, width=chunk.width, height=chunk.height,
-                face_tracker=self.tracker,  # type: ignore[arg-type]
+                face_tracker=self.tracker,
             )  # fmt: skip
             if self._box is not None:
                 self.engine.update_face_box(self._box)

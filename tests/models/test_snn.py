@@ -111,11 +111,11 @@ def test_neuron_type_is_injectable() -> None:
 def test_training_step_reduces_loss_on_fixed_batch(counts) -> None:
     torch.manual_seed(0)
     m = PaperSNN(num_classes=4, dropout=0.0)
-    x = counts(8, 4, seed=2, density=0.3)
+    x = counts(4, 4, seed=2, density=0.3)
     y = torch.nn.functional.one_hot(torch.arange(4), 4).float()
     opt = torch.optim.Adam(m.parameters(), 1e-3)
     losses = []
-    for _ in range(6):
+    for _ in range(4):
         loss = torch.nn.functional.mse_loss(m.rates(x), y)
         opt.zero_grad()
         loss.backward()

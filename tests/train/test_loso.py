@@ -100,6 +100,7 @@ def test_checkpoint_alone_rebuilds_model_with_same_outputs(
     )
 
 
+@pytest.mark.slow  # two training runs (~8 s on 2 cores)
 def test_resume_after_interruption_equals_uninterrupted_run(
     tiny_dataset, write_config, tmp_path
 ) -> None:

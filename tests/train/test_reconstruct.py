@@ -12,8 +12,8 @@ from microexp.models.registry import build_model
 def test_reconstruct_cli_end_to_end(tiny_dataset, tmp_path, capsys) -> None:
     cfg = {
         "dataset": str(tiny_dataset), "event_camera": "davis", "target_camera": "davis",
-        "window_slices": 2, "model": {"latent": 8, "width": 4, "size": 64}, "epochs": 1,
-        "batch_size": 16, "folds": ["s01", "s03"], "max_steps_per_epoch": 2, "device": "cpu",
+        "window_slices": 2, "model": {"latent": 8, "width": 2, "size": 64}, "epochs": 1,
+        "batch_size": 16, "folds": ["s01", "s03"], "max_steps_per_epoch": 1, "device": "cpu",
     }  # fmt: skip
     path = tmp_path / "cvae_davis.yaml"
     path.write_text(yaml.safe_dump(cfg))

@@ -40,6 +40,19 @@ def test_reset_reports_active_labels_and_clears_counts() -> None:
     assert det.update([0.2, 0.2]).offsets == ()
 
 
+def test_top1_only_lets_only_the_best_class_start() -> None:
+    det = HysteresisDetector(
+        ("a", "b", "c"), theta_on=0.5, theta_off=0.2, k_on=2, m_off=1, top1_only=True
+    )
+    assert det.update([0.9, 0.8, 0.0]).onsets == ()
+    assert det.update([0.7, 0.8, 0.0]).onsets == ()  # the best class changed: runs restart
+    assert det.update([0.6, 0.9, 0.0]).onsets == ("b",)
+    assert det.update([0.95, 0.6, 0.0]).onsets == ()  # "a" needs two slices on top
+    tr = det.update([0.9, 0.1, 0.0])
+    assert tr.onsets == ("a",) and tr.offsets == ("b",)
+    assert det.active == ("a",)
+
+
 def test_bad_thresholds_are_refused() -> None:
     with pytest.raises(ValueError, match="theta_off"):
         HysteresisDetector(LABELS, theta_on=0.3, theta_off=0.4, k_on=1, m_off=1)

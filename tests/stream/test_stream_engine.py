@@ -139,7 +139,14 @@ def test_onsets_offsets_topk_and_emotion_from_scores() -> None:
     classes = ("AU6", "AU12", "AU45")
     seq = [[0.0, 0.0, 0.1]] * 2 + [[0.9, 0.8, 0.0]] * 4 + [[0.0, 0.0, 0.0]] * 4
     config = dataclasses.replace(
-        StreamConfig(), window_slices=1, theta_on=0.5, theta_off=0.2, k_on=2, m_off=2, top_k=2
+        StreamConfig(),
+        window_slices=1,
+        theta_on=0.5,
+        theta_off=0.2,
+        k_on=2,
+        m_off=2,
+        top_k=2,
+        onset_top1_only=False,
     )
     engine = StreamingEngine(ScriptedRates(classes, seq), config=config, width=W, height=H)
     ev = random_events(n=500, width=W, height=H, t0_us=T0, duration_us=10 * 33_000, seed=10)

@@ -26,7 +26,8 @@ class StreamConfig:
     - ``crop``: ``"fixed"`` uses ``roi`` (x, y, width, height in sensor pixels; None = whole
       sensor); ``"tracked"`` uses the last box given to ``update_face_box`` (from a face tracker).
     - ``score_mode`` / ``window_slices`` / ``softmax_temperature``: see :mod:`.decisions`.
-    - ``theta_on``/``k_on``, ``theta_off``/``m_off``: hysteresis of onsets and offsets.
+    - ``theta_on``/``k_on``, ``theta_off``/``m_off``: hysteresis of onsets and offsets;
+      ``onset_top1_only``: only the best-scoring class of a slice counts towards an onset.
     - ``top_k``: labels listed per slice; ``emotion_threshold``: score at which a label counts as
       active for the emotion rules of :mod:`microexp.aus`.
     - ``gap_reset_us``: a silence in sensor time longer than this resets model and decisions.
@@ -41,12 +42,13 @@ class StreamConfig:
     crop: CropSource = "fixed"
     roi: tuple[int, int, int, int] | None = None
     score_mode: Literal["rate", "softmax"] = "rate"
-    window_slices: int = 8
+    window_slices: int = 4
     softmax_temperature: float = 0.1
-    theta_on: float = 0.5
-    theta_off: float = 0.3
+    theta_on: float = 0.2
+    theta_off: float = 0.1
     k_on: int = 2
     m_off: int = 3
+    onset_top1_only: bool = True
     top_k: int = 3
     emotion_threshold: float = 0.5
     gap_reset_us: int = 500_000

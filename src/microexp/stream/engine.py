@@ -150,6 +150,7 @@ class StreamingEngine:
             theta_off=config.theta_off,
             k_on=config.k_on,
             m_off=config.m_off,
+            top1_only=config.onset_top1_only,
         )
         if config.crop == "fixed":
             roi = config.roi or (0, 0, self.width, self.height)

@@ -119,9 +119,9 @@ def test_record_graph_endpoints_match_the_doc(ros: RosLauncher, tmp_path: Path) 
             for cam, node in cams.items()
         },
     }
-    # the sync monitor's camera subscriptions ("each of `topics`", best effort)
+    # the sync monitor's camera subscriptions ("each of `topics`", QoS matched to the publisher)
     for r in sim_rows:
-        expected["sync_monitor"].append({**r, "direction": "sub", "qos": "best_effort"})
+        expected["sync_monitor"].append({**r, "direction": "sub"})
     assert all(expected.values()) and len(expected["recorder"]) == 4
     assert len(sim_rows) == 4 and len(expected["protocol_node"]) == 2
     probes = {

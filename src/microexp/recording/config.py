@@ -23,6 +23,7 @@ class TopicSpec:
     msgtype: str  # "pkg/msg/Type"
     qos: QosChoice = "auto"
     wait: bool = False  # recording starts only once this topic has published
+    on_start: bool = False  # subscribed only when recording starts (publishers that wait for it)
 
     @property
     def has_seq(self) -> bool:
@@ -60,6 +61,7 @@ _KEYS = {
     "require_consent",
     "session_topic",
     "stats_period_s",
+    "subscribe_on_start",
 }
 
 
@@ -89,6 +91,7 @@ def recorder_config_from_params(
     types = _strings(params, "types", source)
     qos = _strings(params, "qos", source) or ["auto"] * len(topics)
     wait_for = set(_strings(params, "wait_for", source))
+    on_start = set(_strings(params, "subscribe_on_start", source))
     if not topics:
         raise ConfigError(f"{source}: topics is empty; nothing to record")
     if len(types) != len(topics) or len(qos) != len(topics):
@@ -97,6 +100,11 @@ def recorder_config_from_params(
         )
     if len(set(topics)) != len(topics):
         raise ConfigError(f"{source}: topics has duplicates: {topics}")
+    if sorted(on_start - set(topics)) or on_start & wait_for:
+        raise ConfigError(
+            f"{source}: subscribe_on_start {sorted(on_start)} must name topics of topics "
+            "that recording does not wait for"
+        )
     missing = sorted(wait_for - set(topics))
     if missing:
         raise ConfigError(f"{source}: wait_for names topics not recorded: {missing}")
@@ -108,7 +116,15 @@ def recorder_config_from_params(
             )
         if msgtype.count("/") != 2 or "/msg/" not in msgtype:
             raise ConfigError(f"{source}: type of {name} is {msgtype!r}; expected 'pkg/msg/Type'")
-        specs.append(TopicSpec(name=name, msgtype=msgtype, qos=choice, wait=name in wait_for))  # type: ignore[arg-type]
+        specs.append(
+            TopicSpec(
+                name=name,
+                msgtype=msgtype,
+                qos=choice,  # type: ignore[arg-type]
+                wait=name in wait_for,
+                on_start=name in on_start,
+            )
+        )
     storage = params.get("storage", "mcap")
     if storage not in get_args(Storage):
         raise ConfigError(f"{source}: storage is {storage!r}; expected mcap or sqlite3")

@@ -13,6 +13,7 @@ from microexp.rosgraph.spec import LaunchEntity, NodeSpec, ProcessSpec
 __all__ = ["RecordArgs", "bag_path", "record_graph", "recorded_topics"]
 
 _CAMS = "cameras"
+PROTOCOL_TOPIC = "/microexp/protocol"
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,10 @@ def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
                         "types": tuple(t.msgtype for t in topics),
                         "qos": tuple(t.qos for t in topics),
                         "wait_for": tuple(t.name for t in topics if t.wait),
+                        # the protocol node starts the session on this subscription
+                        "subscribe_on_start": tuple(
+                            t.name for t in rig.protocol_topics if t.name == PROTOCOL_TOPIC
+                        ),
                     },
                 ),
                 role="recorder",

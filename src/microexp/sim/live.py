@@ -44,6 +44,8 @@ class LiveCameraConfig:
     chunk_ms: int = 50  # simulation / publishing granularity
     clock_offset_us: int = 0  # extra sensor clock offset
     drop_rate: float = 0.0
+    start_ns: int = 0  # ROS time at which the scene (the plan) starts; 0 = when the node starts
+    flash_gain: float = 0.4  # sync flash: illumination x (1 + gain) on the face
 
     def __post_init__(self) -> None:
         if self.camera not in ("davis", "evk4", "webcam"):
@@ -86,7 +88,10 @@ class LiveCamera:
         if c.plan:
             path = Path(c.plan)
             session = simulate_session(
-                load_plan(path), SessionSimConfig(c.subject, seed=c.seed, start_ns=start_ns)
+                load_plan(path),
+                SessionSimConfig(
+                    c.subject, seed=c.seed, start_ns=start_ns, flash_gain=c.flash_gain
+                ),
             )
             scene = session.scene
             self.ground_truth = [
@@ -120,6 +125,11 @@ class LiveCamera:
     def dropped(self) -> int:
         """Messages dropped so far (``drop_rate``), never published."""
         return int(self._output.dropped)
+
+    @property
+    def published(self) -> int:
+        """Messages handed out so far (the drop decision passed)."""
+        return int(self._output.sent)
 
     @property
     def dropped_seqs(self) -> list[int]:

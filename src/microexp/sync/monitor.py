@@ -37,12 +37,14 @@ class SyncMonitor:
         self,
         topics: Sequence[tuple[str, str]],
         *,
-        window_ns: int = 300_000_000,
-        guard_ns: int = 100_000_000,
+        window_ns: int = 150_000_000,  # < on + off of a flash pattern (0.1 s + 0.1 s)
+        guard_ns: int = 50_000_000,
         bin_ns: int = 1_000_000,
-        history_ns: int = 3_000_000_000,
+        history_ns: int = 6_000_000_000,
+        max_wait_ns: int = 5_000_000_000,
     ) -> None:
         self.window_ns = window_ns
+        self.max_wait_ns = max_wait_ns
         self.guard_ns = guard_ns
         self.streams: dict[str, EventStream | FrameStream] = {
             t: make_stream(t, m, bin_ns=bin_ns, history_ns=history_ns) for t, m in topics
@@ -76,15 +78,16 @@ class SyncMonitor:
         self._pending.append((flash_index, flash_ns))
 
     def poll(self, *, now_ns: int, force: bool = False) -> list[FlashOffset]:
-        """Offsets of every pending flash whose window has passed on all streams (or on the
-        clock ``now_ns`` plus one window, or ``force``); streams without an onset are skipped."""
+        """Offsets of every pending flash whose window has passed on all streams (or, for a
+        stream that stalls or trails, on the clock ``now_ns`` by ``max_wait_ns``; or ``force``);
+        streams without an onset are skipped."""
         out: list[FlashOffset] = []
         keep = []
         for index, flash_ns in self._pending:
             end = flash_ns + self.window_ns
             ready = (
                 force
-                or now_ns > end + self.window_ns
+                or now_ns > end + self.max_wait_ns
                 or all(s.latest_ns is not None and s.latest_ns > end for s in self.streams.values())
             )
             if not ready:

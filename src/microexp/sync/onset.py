@@ -51,8 +51,10 @@ def brightness_onset(
     guard_ns: int,
     min_jump: float = 20.0,
 ) -> Onset | None:
-    """Stamp of the first frame at or after ``around_ns - guard_ns`` brighter than the median of
-    the earlier frames by ``min_jump`` grey levels; uncertainty: one frame interval."""
+    """Stamp of the first frame at or after ``around_ns - guard_ns`` brighter than the earlier
+    frames by ``min_jump`` grey levels; uncertainty: one frame interval. The earlier frames'
+    level is their darkest: a flash only brightens, and the previous flash of a pattern (two
+    flashes 0.2 s apart) may light most of them."""
     if stamps_ns.size < 3:
         return None
     order = np.argsort(stamps_ns, kind="stable")
@@ -60,7 +62,7 @@ def brightness_onset(
     before = stamps_ns < around_ns - guard_ns
     if not before.any():
         return None
-    baseline = float(np.median(means[before]))
+    baseline = float(means[before].min())
     hits = np.flatnonzero(~before & (means - baseline >= min_jump))
     if hits.size == 0:
         return None

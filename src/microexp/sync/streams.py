@@ -56,9 +56,10 @@ class EventStream:
             self._counts[b] = self._counts.get(b, 0) + c
         last = int(t_ns.max())
         self.latest_ns = last if self.latest_ns is None else max(self.latest_ns, last)
-        oldest = self.latest_ns // self.bin_ns - self.history_bins
-        for b in [b for b in self._counts if b < oldest]:
-            del self._counts[b]
+        if len(self._counts) > 2 * self.history_bins:  # amortised: not a dict scan per message
+            oldest = self.latest_ns // self.bin_ns - self.history_bins
+            for b in [b for b in self._counts if b < oldest]:
+                del self._counts[b]
 
     def onset(self, around_ns: int, *, window_ns: int, guard_ns: int) -> Onset | None:
         lo = (around_ns - window_ns) // self.bin_ns

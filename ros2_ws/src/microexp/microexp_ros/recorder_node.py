@@ -37,6 +37,7 @@ _PARAMS: dict[str, Any] = {
     "require_consent": True,
     "session_topic": "/microexp/session",
     "stats_period_s": 1.0,
+    "subscribe_on_start": Parameter.Type.STRING_ARRAY,
 }
 
 
@@ -72,14 +73,9 @@ class RecorderNode(Node):
             if spec.qos == "auto" and not offered:
                 continue
             preset = adapt_qos(offered) if spec.qos == "auto" else spec.qos
-            if (
-                self.core.state is RecorderState.WAITING
-                and not spec.wait
-                and preset != "latched"
-                and name != self.config.session_topic
-            ):
-                # subscribed once recording starts: nothing is recorded before, and publishers
-                # that wait for our subscription (the protocol node) start with the recording
+            if spec.on_start and self.core.state is RecorderState.WAITING:
+                # subscribed once recording starts: a publisher that waits for our subscription
+                # (the protocol node, wait_for_subscribers) starts with the recording
                 continue
             self.core.set_offered_qos(name, preset)
             events = SubscriptionEventCallbacks(message_lost=self._lost_callback(name))

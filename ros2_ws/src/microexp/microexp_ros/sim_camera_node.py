@@ -26,11 +26,12 @@ class SimCameraNode(Node):
         super().__init__("sim_camera")
         self.params = params_to_dataclass(self, LiveCameraConfig)
         p = self.params
-        self.core = LiveCamera(p, start_ns=self.get_clock().now().nanoseconds)
+        start_ns = p.start_ns or self.get_clock().now().nanoseconds
+        self.core = LiveCamera(p, start_ns=start_ns)
         qos = (
             qos_preset("sensor_data", depth=1000)
             if p.camera == "evk4"
-            else qos_preset("reliable", depth=100)
+            else qos_preset("reliable", depth=1000)  # catch-up bursts when the sim trails
         )
         self._pubs: dict[str, Publisher] = {
             topic: raw_publisher(self, msgtype, topic, qos)
@@ -62,7 +63,11 @@ class SimCameraNode(Node):
 
     def _dropped_text(self) -> str:
         seqs = self.core.dropped_seqs
-        return f"dropped {self.core.dropped} message(s)" + (f", seqs {seqs}" if seqs else "")
+        return (
+            f"dropped {self.core.dropped} message(s)"
+            + (f", seqs {seqs}" if seqs else "")
+            + f"; published {self.core.published}"
+        )
 
     def close(self) -> None:
         if self.core.dropped:

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from microexp_msgs.msg import CameraSync, ProtocolEvent
 from rclpy.node import Node
 
 from microexp.errors import ConfigError
+from microexp.recording import adapt_qos
 from microexp.sync import SyncMonitor
-from microexp_ros._node_utils import params_to_dataclass, qos_preset, raw_subscription, run_node
+from microexp_ros._node_utils import (
+    offered_qos,
+    params_to_dataclass,
+    qos_preset,
+    raw_subscription,
+    run_node,
+)
 
 __all__ = ["SyncMonitorNode", "SyncMonitorParams", "main"]
 
@@ -23,7 +31,10 @@ class SyncMonitorParams:
     types: tuple[str, ...]
     protocol_topic: str = "/microexp/protocol"
     report_period_s: float = 1.0
-    window_s: float = 0.3
+    # search window around each flash (onset searched from window/3 before it): shorter than a
+    # flash pattern's off time + on time (0.2 s for 0.1 s on / 0.1 s off), or the previous
+    # flash's end is taken for the onset
+    window_s: float = 0.15
 
     def __post_init__(self) -> None:
         if len(self.topics) != len(self.types) or not self.topics:
@@ -44,15 +55,9 @@ class SyncMonitorNode(Node):
         self.core = SyncMonitor(
             list(zip(p.topics, p.types, strict=True)), window_ns=window_ns, guard_ns=window_ns // 3
         )
-        for topic, msgtype in zip(p.topics, p.types, strict=True):
-            # best effort matches reliable and best-effort publishers alike
-            raw_subscription(
-                self,
-                msgtype,
-                topic,
-                self._raw_callback(topic),
-                qos_preset("sensor_data", depth=100),
-            )
+        self._pending_subs = dict(zip(p.topics, p.types, strict=True))
+        self._subs: list[Any] = []
+        self.create_timer(0.1, self._subscribe_discovered)
         self.create_subscription(
             ProtocolEvent, p.protocol_topic, self._on_protocol, qos_preset("reliable")
         )
@@ -62,6 +67,28 @@ class SyncMonitorNode(Node):
         self._diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._flashes = 0
         self.create_timer(p.report_period_s, self._report)
+
+    def _subscribe_discovered(self) -> None:
+        """Subscribe to each camera topic once its publishers are known, with their reliability
+        (as the recorder): a best-effort subscription to a reliable driver loses the large packets
+        of a flash's event burst when the transport is busy."""
+        for topic, msgtype in list(self._pending_subs.items()):
+            offered = offered_qos(self, topic)
+            if not offered:
+                continue
+            preset = adapt_qos(offered)
+            preset = "reliable" if preset == "latched" else preset
+            self._subs.append(
+                raw_subscription(
+                    self,
+                    msgtype,
+                    topic,
+                    self._raw_callback(topic),
+                    qos_preset(preset, depth=1000),  # bursts of event packets
+                )
+            )
+            del self._pending_subs[topic]
+            self.get_logger().info(f"subscribed {topic} [{msgtype}] qos={preset}")
 
     def _now_ns(self) -> int:
         return self.get_clock().now().nanoseconds

@@ -1,6 +1,7 @@
 """Training throughput (clips/s) at T = 75, batch 8: the paper's SNN as built naively with
 spikingjelly (shared/bench/snn_reference.py: 2.8 s per step here per REFERENCE.md §5) vs our
-PaperSNN through microexp's training step (``model_scores`` + ``training_loss`` + Adam), in the
+PaperSNN through microexp's training step (``model_scores`` + ``training_loss`` + Adam) with its
+default neuron (FastPLIFNode, leaner multi-step PLIF) and with spikingjelly's own PLIF, in the
 same run, interleaved; plus the 3D-CNN and SEW-ResNet for scale, and the epoch time this implies
 for the paper's dataset (147 clips, 6/7 of them in a LOSO training fold).
 Run: python bench/train_throughput.py [--t 75] [--batch 8] [--repeats 3] [--device cpu|cuda]
@@ -83,7 +84,10 @@ def main() -> None:
 
     methods: dict[str, Callable[[], None]] = {
         "spikingjelly naive SNN (reference)": ref_step,
-        "microexp PaperSNN": ours({"name": "snn", "num_classes": 21}, xs),
+        "microexp PaperSNN (FastPLIFNode)": ours({"name": "snn", "num_classes": 21}, xs),
+        "microexp PaperSNN (spikingjelly PLIF)": ours(
+            {"name": "snn", "num_classes": 21, "neuron": "plif_sj"}, xs
+        ),
     }
     if not args.skip_others:
         methods["microexp C3D (13.25 M)"] = ours({"name": "c3d", "num_classes": 21}, xs)
@@ -96,19 +100,26 @@ def main() -> None:
     for step in methods.values():  # warm-up
         step()
     times: dict[str, list[float]] = {k: [] for k in methods}
+    cpu: dict[str, list[float]] = {k: [] for k in methods}
     for _ in range(args.repeats):
         for k, step in methods.items():
             sync()
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             step()
             sync()
             times[k].append(time.perf_counter() - t)
-    base = statistics.median(times["spikingjelly naive SNN (reference)"])
+            cpu[k].append(time.process_time() - c)
+    ref_key = "spikingjelly naive SNN (reference)"
+    base = statistics.median(times[ref_key])
+    base_cpu = statistics.median(cpu[ref_key])
     train_clips = 147 * 6 // 7
+    print("  (wall: median; CPU: process CPU time, steadier on a loaded machine)")
     for k, ts in times.items():
         med = statistics.median(ts)
-        print(f"  {k:36s} {med * 1e3:8.0f} ms/step  {args.batch / med:6.2f} clips/s  "
-              f"x{base / med:.2f} vs reference  (epoch of {train_clips} clips ≈ {train_clips / (args.batch / med):.0f} s)")  # fmt: skip
+        med_cpu = statistics.median(cpu[k])
+        print(f"  {k:40s} {med * 1e3:7.0f} ms/step wall  {args.batch / med:6.2f} clips/s  x{base / med:.2f}"
+              f"   CPU {med_cpu * 1e3:7.0f} ms x{base_cpu / med_cpu:.2f}"
+              f"   (epoch of {train_clips} clips ≈ {train_clips / (args.batch / med):.0f} s)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ __all__ = [
     "count_parameters",
     "lif_neuron",
     "plif_neuron",
+    "plif_sj_neuron",
     "time_average",
 ]
 
@@ -40,7 +41,19 @@ NeuronFactory = Callable[[], nn.Module]
 
 
 def plif_neuron() -> nn.Module:
-    """The paper's neuron: PLIF, 1/τ = sigmoid(w) with τ₀ = 2, V_reset = 0, ATan surrogate."""
+    """The paper's neuron: PLIF, 1/τ = sigmoid(w) with τ₀ = 2, V_reset = 0, ATan surrogate.
+
+    A :class:`~microexp.models.plif_fast.FastPLIFNode`: spikingjelly's ``ParametricLIFNode``
+    with a leaner multi-step (training) path; same parameters, state dict and outputs."""
+    from microexp.models.plif_fast import FastPLIFNode
+
+    return FastPLIFNode(
+        init_tau=2.0, v_reset=0.0, surrogate_function=surrogate.ATan(), detach_reset=True
+    )
+
+
+def plif_sj_neuron() -> nn.Module:
+    """The paper's neuron as spikingjelly's own ``ParametricLIFNode`` (reference path)."""
     return neuron.ParametricLIFNode(
         init_tau=2.0, v_reset=0.0, surrogate_function=surrogate.ATan(), detach_reset=True
     )
@@ -58,7 +71,12 @@ def if_neuron() -> nn.Module:
     return neuron.IFNode(v_reset=0.0, surrogate_function=surrogate.ATan(), detach_reset=True)
 
 
-NEURONS: dict[str, NeuronFactory] = {"plif": plif_neuron, "lif": lif_neuron, "if": if_neuron}
+NEURONS: dict[str, NeuronFactory] = {
+    "plif": plif_neuron,
+    "plif_sj": plif_sj_neuron,
+    "lif": lif_neuron,
+    "if": if_neuron,
+}
 """Neuron factories by config name."""
 
 

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     result = run_demo(
         cfg, args.output, force=args.force, progress=progress,
         echo=lambda line: print(line, flush=True),
-        command="microexp " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["demo"] else ["demo"]),
+        command=" ".join(["microexp demo", shlex.join(sys.argv[2:]) if sys.argv[1:2] == ["demo"] else ""]).strip(),
     )  # fmt: skip
     h, lay = result.headline, result.layout
     print(f"\ndone in {result.wall_s:.1f} s (CPU {result.cpu_s:.1f} s). Outputs in {lay.root}:")

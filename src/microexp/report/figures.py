@@ -76,7 +76,7 @@ def plot_samples(path: Path, dataset: Path, clip_dirs: Sequence[str], *, strip: 
                 break
             ax = axes[r, 2 + j]
             ax.imshow(event_frame_rgb(ev[k]))
-            ax.set_title(f"+{(k - peak) * label['slice_us'] / 1000:.0f} ms, {int(n[k])} ev"
+            ax.set_title(f"{(k - peak) * label['slice_us'] / 1000:+.0f} ms, {int(n[k])} ev"
                          if k != peak else f"peak, {int(n[k])} ev", fontsize=6)  # fmt: skip
         axes[r, 0].text(-0.15, 0.5, f"{label['label']}\n{label['subject']}", fontsize=8,
                         transform=axes[r, 0].transAxes, ha="right", va="center")  # fmt: skip

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import torch
@@ -40,9 +39,7 @@ def test_smoke_train_end_to_end_via_cli(tiny_dataset, write_config, tmp_path, ca
         train={"epochs": 2, "batch_size": 4, "max_clip_len": 4, "max_steps_per_epoch": 1},
     )
     out = tmp_path / "run"
-    t0 = time.perf_counter()
     assert main(["train", "--config", str(cfg), "-o", str(out), "--no-progress"]) == 0
-    assert time.perf_counter() - t0 < 20
     assert "mean top-1" in capsys.readouterr().out
     for name in ("config.yaml", "train.log", "results.json", "folds.csv", "per_class.csv",
                  "confusion.csv", "confusion.png", "table5.md", "table5.csv"):  # fmt: skip

@@ -42,26 +42,7 @@ JPEG = "sensor_msgs/msg/CompressedImage"
 SEQ_MAGIC = 0x0123456789ABCDEF
 
 
-SHM_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
-<profiles xmlns="http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles">
-  <transport_descriptors>
-    <transport_descriptor>
-      <transport_id>udp</transport_id><type>UDPv4</type>
-      <interfaceWhiteList><address>127.0.0.1</address></interfaceWhiteList>
-    </transport_descriptor>
-    <transport_descriptor>
-      <transport_id>shm64</transport_id><type>SHM</type>
-      <segment_size>67108864</segment_size><port_queue_capacity>4096</port_queue_capacity>
-    </transport_descriptor>
-  </transport_descriptors>
-  <participant profile_name="microexp_shm64" is_default_profile="true">
-    <rtps>
-      <userTransports><transport_id>shm64</transport_id><transport_id>udp</transport_id></userTransports>
-      <useBuiltinTransports>false</useBuiltinTransports>
-    </rtps>
-  </participant>
-</profiles>
-"""
+SHM_PROFILE = Path(__file__).resolve().parents[1] / "config" / "rig" / "fastdds_shm.xml"
 
 
 # ----------------------------------------------------------------------------- message bytes ---
@@ -390,13 +371,14 @@ def main() -> int:
             d_nosync, d_sync = disk_write_mb_s(work)
             print(f"\n## disk, sequential 512 MB in 4 MB blocks: {d_nosync:.0f} MB/s written, "
                   f"{d_sync:.0f} MB/s with fsync")  # fmt: skip
-            xml = work / "fastdds_shm64.xml"
-            xml.write_text(SHM_PROFILE)
-            variants = {"default": None, "shm64": {"FASTRTPS_DEFAULT_PROFILES_FILE": str(xml)}}
+            variants = {
+                "default": None,
+                "shm64": {"FASTRTPS_DEFAULT_PROFILES_FILE": str(SHM_PROFILE)},
+            }
             if "steps" not in skip:
                 print("\n## recorder, EventPacket 256 KiB best effort, offered rate stepped up")
                 print("transports: default = Fast DDS built-ins (512 KiB shared-memory segment); "
-                      "shm64 = UDPv4 + shared memory with a 64 MiB segment (XML profile, every process)")  # fmt: skip
+                      "shm64 = config/rig/fastdds_shm.xml in every process (64 MiB segment)")  # fmt: skip
                 print("| transports | offered MB/s | recorded MB/s | sent | lost | lost (seq, recorder) "
                       "| recorder CPU |\n|---|---:|---:|---:|---:|---:|---:|")  # fmt: skip
                 for vname, venv in variants.items():

@@ -3,7 +3,7 @@
 #   tools/screenshot_report.sh DEMO_DIR [OUT.png] [WIDTHxHEIGHT]
 # Needs a `chromium` binary (Debian: apt-get install -y chromium). Exits non-zero when the page
 # is missing, no screenshot was written, or the console shows errors for the page (a resource
-# that failed to load, a JavaScript error). Chromium's own start-up noise (D-Bus, GPU, sandbox)
+# that failed to load, a JavaScript error) or index.html refers to a file that does not exist. Chromium's own start-up noise (D-Bus, GPU, sandbox)
 # is filtered out; the full log is kept beside the PNG as OUT.log.
 set -euo pipefail
 demo=${1:?usage: tools/screenshot_report.sh DEMO_DIR [OUT.png] [WIDTHxHEIGHT]}
@@ -11,6 +11,12 @@ out=${2:-$demo/report/screenshot.png}
 size=${3:-1280x4000}
 page=$(cd "$demo/report" && pwd)/index.html
 [[ -f $page ]] || { echo "ERROR: no report at $page (run: microexp report $demo)" >&2; exit 1; }
+# Chromium logs nothing for a missing file:// image, so check every src/href beside the page
+missing=0
+while IFS= read -r ref; do
+  [[ -e "$(dirname "$page")/$ref" ]] || { echo "ERROR: index.html refers to missing $ref" >&2; missing=1; }
+done < <(grep -oE '(src|href)="[^"#:]*"' "$page" | sed -E 's/^(src|href)="//; s/"$//')
+[[ $missing == 0 ]] || exit 1
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 [[ -n $browser ]] || { echo "ERROR: no chromium; apt-get install -y chromium" >&2; exit 1; }
 profile=$(mktemp -d)

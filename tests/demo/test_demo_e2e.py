@@ -145,3 +145,7 @@ def test_refuses_a_non_empty_directory(
     assert (other / "thesis.tex").read_text() == "precious"
     assert main(["report", str(other)]) == 1
     assert "not a microexp demo directory" in capsys.readouterr().err
+    fresh = tmp_path / "fresh"
+    assert main(["demo", "-o", str(fresh), "--config", str(tiny_config), "--subjects", "1"]) == 1
+    assert "needs >= 2" in capsys.readouterr().err
+    assert not fresh.exists()

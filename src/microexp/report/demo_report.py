@@ -306,6 +306,12 @@ def _inference(page: HtmlPage, lay: Any, demo: dict[str, Any], out: Path) -> Non
                          title=f"{scores['subject']}: scores per slice; shaded: true action "
                          "(dashed: onset); triangles: detected onsets")  # fmt: skip
     page.image("inference.png", caption="Live-inference trace")
+    page.paragraph(
+        "The simulated subjects also blink spontaneously (the simulator's distractors); those are "
+        "real AU45 movements without a label, so an AU45 onset outside a labelled window counts "
+        "as a false onset here even when it marks such a blink.",
+        css_class="muted",
+    )
 
 
 def _files(page: HtmlPage, lay: Any) -> None:

@@ -163,9 +163,14 @@ def simulate_subjects(
                 on_done(results[job.subject])
     else:
         # spawn: the parent may already hold torch/OpenMP threads, which fork does not survive
-        with ProcessPoolExecutor(
-            max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")
-        ) as pool:
+        from microexp.demo.train import worker_env
+
+        with (
+            worker_env(),
+            ProcessPoolExecutor(
+                max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")
+            ) as pool,
+        ):
             futures = {pool.submit(simulate_subject, job): job for job in jobs}
             for fut in as_completed(futures):
                 res = fut.result()

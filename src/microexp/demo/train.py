@@ -14,20 +14,45 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import queue
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from microexp.train.config import TrainConfig
 
-__all__ = ["fold_subjects", "train_demo"]
+__all__ = ["WORKER_ENV", "fold_subjects", "train_demo", "worker_env"]
 
 log = logging.getLogger(__name__)
+
+WORKER_ENV = {
+    # idle OpenMP threads sleep instead of spinning (a busy 2-core machine)
+    "OMP_WAIT_POLICY": "PASSIVE",
+    # glibc keeps the SNN's large activation buffers in the heap instead of an mmap per tensor
+    # that the kernel must zero again on every step: measured here, one T=32 batch-8 training
+    # step went from 0.56 s user + 0.70 s system to 0.53 s user + 0.01 s system
+    "MALLOC_MMAP_THRESHOLD_": str(1 << 30),
+    "MALLOC_TRIM_THRESHOLD_": str(1 << 30),
+}
+"""Environment of the worker processes (read at their start), unless the user set these."""
+
+
+@contextmanager
+def worker_env() -> Iterator[None]:
+    """Set :data:`WORKER_ENV` (where unset) while worker processes are started, then restore."""
+    added = {k: v for k, v in WORKER_ENV.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
 
 
 def fold_subjects(dataset: Path) -> list[str]:
@@ -78,7 +103,7 @@ def train_demo(
     shares: list[list[str]] = [subjects[k::workers] for k in range(workers)]
     parts_root = run_dir.parent / f"{run_dir.name}_parts"
     ctx = get_context("spawn")  # torch/OpenMP threads do not survive fork
-    with ctx.Manager() as manager:
+    with worker_env(), ctx.Manager() as manager:
         messages = manager.Queue()
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futures = [

@@ -14,35 +14,15 @@ from microexp.bagio.reader import open_bag
 from microexp.cli.main import main
 from microexp.dataset.manifest import read_manifest, read_rejects
 
-PLAN = """\
-name: export_tiny
-description: "a demo-run AU12, then AU12 and AU4"
-labels: [AU12, AU4]
-order: fixed
-repetitions: 1
-timing:
-  demo_repetitions: 1
-  demo_clip_s: 0.2
-  countdown_s: 0.3
-  neutral_s: 0.0
-  perform_s: 1.0
-  rest_s: 0.3
-demo_run:
-  labels: [AU12]
-sync:
-  pattern: {flashes: 1, on_s: 0.1, off_s: 0.1}
-  at_start: true
-  per_segment: false
-"""
 START_NS = 1_767_225_600_000_000_000  # the simulator's default session start
 EVK4_EXTRA_US, DAVIS_EXTRA_US = 2_500_000, -700_000
 
 
 @pytest.mark.slow
-def test_export_simulated_session(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_simulated_session(
+    tiny_plan_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pytest.importorskip("dlib", reason="dlib-bin is not installed")
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(PLAN)
     bag, out = tmp_path / "bag", tmp_path / "ds"
     assert (
         main(
@@ -51,7 +31,7 @@ def test_export_simulated_session(tmp_path: Path, capsys: pytest.CaptureFixture[
                 "-o",
                 str(bag),
                 "--plan",
-                str(plan),
+                str(tiny_plan_path),
                 "--subject",
                 "S3",
                 "--seed",

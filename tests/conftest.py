@@ -1,5 +1,5 @@
-"""Shared fixtures of the simulator tests: a tiny real plan (YAML text parsed by the protocol
-package) so that whole sessions stay short."""
+"""Fixtures shared across test packages: a tiny real session plan (YAML text parsed by the
+protocol package) so that simulated sessions stay short."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from microexp.protocol.plan import SessionPlan, parse_plan
-
-REPO = Path(__file__).resolve().parents[2]
 
 TINY_PLAN = """\
 name: sim_tiny

@@ -36,10 +36,8 @@ train() {
 # two trainings at a time, one thread each: on 2 cores this beats one run on two threads
 export OMP_NUM_THREADS=1
 mkdir -p "$out/logs" "$out/runs"
-echo "== train SNN events + 3D-CNN events ($(date +%T))"
-train snn_events & train c3d_events & wait
-echo "== train SNN RGB + SNN grey ($(date +%T))"
-train snn_rgb & train snn_grey & wait
+echo "== train SNN events + SNN RGB, then SNN grey + 3D-CNN events ($(date +%T))"
+{ train snn_events; train snn_grey; } & { train snn_rgb; train c3d_events; } & wait
 echo "== reconstruct cvae_davis ($(date +%T))"
 cfg=$(mktemp --suffix=.yaml)
 sed "s|^dataset: .*|dataset: $out/dataset|" config/train/synthetic/cvae_davis.yaml > "$cfg"

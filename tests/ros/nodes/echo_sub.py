@@ -8,12 +8,11 @@ Prints "ready" once the subscription exists.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from _helper_node import helper_node
+from microexp_ros._node_utils import msg_class, qos_preset
 
 
 def main() -> int:
@@ -23,17 +22,8 @@ def main() -> int:
     ap.add_argument("--raw", action="store_true")
     ap.add_argument("--qos", default="reliable", choices=["sensor_data", "reliable", "latched"])
     opts = ap.parse_args()
-    package, _, name = opts.msgtype.split("/")
-    cls = getattr(importlib.import_module(f"{package}.msg"), name)
-    qos = QoSProfile(
-        depth=100,
-        reliability=ReliabilityPolicy.BEST_EFFORT
-        if opts.qos == "sensor_data"
-        else ReliabilityPolicy.RELIABLE,
-        durability=DurabilityPolicy.TRANSIENT_LOCAL
-        if opts.qos == "latched"
-        else DurabilityPolicy.VOLATILE,
-    )
+    cls = msg_class(opts.msgtype)
+    qos = qos_preset(opts.qos, depth=100)
 
     def on_msg(msg: object) -> None:
         if isinstance(msg, bytes):
@@ -42,17 +32,10 @@ def main() -> int:
             fields = {f: getattr(msg, f) for f in msg.get_fields_and_field_types() if f != "header"}
             print(f"msg {fields!r}", flush=True)
 
-    rclpy.init()
-    node = rclpy.create_node("echo_sub")
-    node.create_subscription(cls, opts.topic, on_msg, qos, raw=opts.raw)
-    print("ready", flush=True)
-    try:
+    with helper_node("echo_sub") as node:
+        node.create_subscription(cls, opts.topic, on_msg, qos, raw=opts.raw)
+        print("ready", flush=True)
         rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
     return 0
 
 

@@ -17,8 +17,8 @@ import time
 import cv2
 import numpy as np
 import rclpy
+from _helper_node import helper_node, wait_for_subscribers
 from dv_ros2_msgs.msg import EventArray
-from rclpy.executors import ExternalShutdownException
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
@@ -38,17 +38,13 @@ def main() -> int:
     ap.add_argument("--image-topic", default="")
     opts = ap.parse_args()
     rng = np.random.default_rng(opts.seed)
-    rclpy.init()
-    node = rclpy.create_node("event_stream_pub")
-    pub = node.create_publisher(EventArray, opts.topic, qos_profile_sensor_data)
-    img_pub = node.create_publisher(Image, opts.image_topic, 10) if opts.image_topic else None
     frame = np.full((260, 346), 30, np.uint8)
     bx, by, bw, bh = opts.box
     cv2.ellipse(frame, (bx + bw // 2, by + bh // 2), (bw // 2, bh // 2), 0, 0, 360, 200, -1)
-    try:
-        deadline = time.monotonic() + 30
-        while pub.get_subscription_count() < opts.wait_subscribers and time.monotonic() < deadline:
-            rclpy.spin_once(node, timeout_sec=0.05)
+    with helper_node("event_stream_pub") as node:
+        pub = node.create_publisher(EventArray, opts.topic, qos_profile_sensor_data)
+        img_pub = node.create_publisher(Image, opts.image_topic, 10) if opts.image_topic else None
+        wait_for_subscribers(node, pub, count=opts.wait_subscribers, timeout_s=30)
         time.sleep(0.5)  # let discovery settle both ways
         packet_us = int(opts.packet_ms * 1000)
         n_packets = int(opts.seconds * 1e6 // packet_us)
@@ -77,11 +73,6 @@ def main() -> int:
             print(f"published {total}", flush=True)
         print(f"done {n_packets} {total}", flush=True)
         rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
     return 0
 
 

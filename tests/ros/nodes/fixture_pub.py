@@ -11,14 +11,13 @@ Prints "published <i> <hex of the bytes>" per message, then "done"; keeps spinni
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from _helper_node import helper_node, wait_for_subscribers
+from microexp_ros._node_utils import msg_class, qos_preset
 
 from microexp.bagio.typestore import build_typestore
 
@@ -101,25 +100,11 @@ def main() -> int:
     opts = ap.parse_args()
     store = build_typestore()
     msgtype = TYPES[opts.kind]
-    package, _, name = msgtype.split("/")
-    cls = getattr(importlib.import_module(f"{package}.msg"), name)
-    qos = QoSProfile(
-        depth=100 if opts.qos != "latched" else 1,
-        reliability=ReliabilityPolicy.BEST_EFFORT
-        if opts.qos == "sensor_data"
-        else ReliabilityPolicy.RELIABLE,
-        durability=DurabilityPolicy.TRANSIENT_LOCAL
-        if opts.qos == "latched"
-        else DurabilityPolicy.VOLATILE,
-    )
+    qos = qos_preset(opts.qos, depth=100)  # latched: depth 1
     skip = {int(s) for s in opts.skip_seq.split(",") if s}
-    rclpy.init()
-    node = rclpy.create_node(f"fixture_pub_{opts.kind}")
-    pub = node.create_publisher(cls, opts.topic, qos)
-    try:
-        deadline = time.monotonic() + 30
-        while pub.get_subscription_count() < opts.wait_subscribers and time.monotonic() < deadline:
-            rclpy.spin_once(node, timeout_sec=0.05)
+    with helper_node(f"fixture_pub_{opts.kind}") as node:
+        pub = node.create_publisher(msg_class(msgtype), opts.topic, qos)
+        wait_for_subscribers(node, pub, count=opts.wait_subscribers, timeout_s=30)
         seqs = (s for s in range(10**9) if s not in skip)
         for i in range(opts.count):
             data = store.serialize_cdr(
@@ -130,11 +115,6 @@ def main() -> int:
             rclpy.spin_once(node, timeout_sec=opts.period)
         print("done", flush=True)
         rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
     return 0
 
 

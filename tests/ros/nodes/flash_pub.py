@@ -7,13 +7,12 @@ whose burst starts OFFSET_MS after the flash (event ts = host time, as dv-ros2's
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
 import rclpy
+from _helper_node import helper_node, wait_for_subscribers
 from dv_ros2_msgs.msg import EventArray
 from microexp_msgs.msg import ProtocolEvent
-from rclpy.executors import ExternalShutdownException
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from microexp.events.dv_event_array import encode_event_array_cdr
@@ -24,20 +23,14 @@ MS = 1_000_000
 
 def main() -> int:
     offset_ns = int(float(sys.argv[1]) * MS)
-    rclpy.init()
-    node = rclpy.create_node("flash_pub")
-    ev_pub = node.create_publisher(EventArray, "/davis/events", QoSProfile(depth=100))
-    pr_pub = node.create_publisher(
-        ProtocolEvent,
-        "/microexp/protocol",
-        QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE),
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while (ev_pub.get_subscription_count() < 1 or pr_pub.get_subscription_count() < 1) and (
-            time.monotonic() < deadline
-        ):
-            rclpy.spin_once(node, timeout_sec=0.05)
+    with helper_node("flash_pub") as node:
+        ev_pub = node.create_publisher(EventArray, "/davis/events", QoSProfile(depth=100))
+        pr_pub = node.create_publisher(
+            ProtocolEvent,
+            "/microexp/protocol",
+            QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE),
+        )
+        wait_for_subscribers(node, ev_pub, pr_pub, timeout_s=20)
         rng = np.random.default_rng(3)
         start = node.get_clock().now().nanoseconds
         flash = start + 500 * MS
@@ -72,11 +65,6 @@ def main() -> int:
             rclpy.spin_once(node, timeout_sec=0.01)
         print("done", flush=True)
         rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
     return 0
 
 

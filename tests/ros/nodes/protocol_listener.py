@@ -7,8 +7,8 @@ import json
 import sys
 
 import rclpy
+from _helper_node import helper_node
 from microexp_msgs.msg import ProtocolEvent, SessionInfo
-from rclpy.executors import ExternalShutdownException
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 
@@ -26,32 +26,25 @@ def _fields(msg: object) -> dict[str, object]:
 
 
 def main() -> int:
-    rclpy.init()
-    node = rclpy.create_node("protocol_listener")
     reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
     latched = QoSProfile(
         depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
     )
-    node.create_subscription(
-        ProtocolEvent,
-        "/microexp/protocol",
-        lambda m: print("event " + json.dumps(_fields(m)), flush=True),
-        reliable,
-    )
-    node.create_subscription(
-        SessionInfo,
-        "/microexp/session",
-        lambda m: print("session " + json.dumps(_fields(m)), flush=True),
-        latched,
-    )
-    print("ready", flush=True)
-    try:
+    with helper_node("protocol_listener") as node:
+        node.create_subscription(
+            ProtocolEvent,
+            "/microexp/protocol",
+            lambda m: print("event " + json.dumps(_fields(m)), flush=True),
+            reliable,
+        )
+        node.create_subscription(
+            SessionInfo,
+            "/microexp/session",
+            lambda m: print("session " + json.dumps(_fields(m)), flush=True),
+            latched,
+        )
+        print("ready", flush=True)
         rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
     return 0
 
 

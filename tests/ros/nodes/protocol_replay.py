@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import rclpy
+from _helper_node import helper_node, wait_for_subscribers
 from microexp_msgs.msg import ProtocolEvent
-from rclpy.executors import ExternalShutdownException
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from microexp.protocol.events import read_events_jsonl
@@ -24,17 +23,13 @@ def main() -> int:
     ap.add_argument("events", type=Path)
     ap.add_argument("--wait-subscribers", type=int, default=1)
     opts = ap.parse_args()
-    rclpy.init()
-    node = rclpy.create_node("protocol_replay")
-    pub = node.create_publisher(
-        ProtocolEvent,
-        "/microexp/protocol",
-        QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE),
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while pub.get_subscription_count() < opts.wait_subscribers and time.monotonic() < deadline:
-            rclpy.spin_once(node, timeout_sec=0.05)
+    with helper_node("protocol_replay") as node:
+        pub = node.create_publisher(
+            ProtocolEvent,
+            "/microexp/protocol",
+            QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE),
+        )
+        wait_for_subscribers(node, pub, count=opts.wait_subscribers, timeout_s=20)
         n = 0
         for ev in read_events_jsonl(opts.events):
             msg = ProtocolEvent(
@@ -47,11 +42,6 @@ def main() -> int:
             n += 1
         print(f"done {n}", flush=True)
         rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
     return 0
 
 

@@ -11,20 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from microexp.aus import lookup
 from microexp.errors import ConfigError
-from microexp.protocol.events import EventKind, Phase, ProtocolEvent, SessionInfo
 from microexp.protocol.labels import Segment, segments_from_events
 
 __all__ = [
     "Segment",
-    "event_from_msg",
     "offset_ns",
     "onset_ns",
     "segments_from_events",
-    "session_from_msg",
     "validate_segments",
 ]
 
@@ -37,41 +33,6 @@ def onset_ns(seg: Segment) -> int:
 def offset_ns(seg: Segment) -> int:
     """End of the perform window (the segment end when there was none)."""
     return seg.perform_end_ns if seg.perform_end_ns >= 0 else seg.end_ns
-
-
-def _stamp_ns(header: Any) -> int:
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
-
-
-def event_from_msg(msg: Any) -> ProtocolEvent:
-    """A ``microexp_msgs/msg/ProtocolEvent`` message object as a core :class:`ProtocolEvent`."""
-    return ProtocolEvent(
-        kind=EventKind(int(msg.kind)),
-        phase=Phase(int(msg.phase)),
-        stamp_ns=_stamp_ns(msg.header),
-        session_id=str(msg.session_id),
-        subject_id=str(msg.subject_id),
-        segment_index=int(msg.segment_index),
-        attempt=int(msg.attempt),
-        label=str(msg.label),
-        au_numbers=tuple(int(n) for n in msg.au_numbers),
-        valid=bool(msg.valid),
-        detail=str(msg.detail),
-    )
-
-
-def session_from_msg(msg: Any) -> SessionInfo:
-    return SessionInfo(
-        subject_id=str(msg.subject_id),
-        session_id=str(msg.session_id),
-        consent=bool(msg.consent),
-        plan_name=str(msg.plan_name),
-        glasses=bool(msg.glasses),
-        lux=float(msg.lux),
-        lighting=str(msg.lighting),
-        notes=str(msg.notes),
-        microexp_version=str(msg.microexp_version),
-    )
 
 
 def validate_segments(

@@ -11,14 +11,9 @@ import numpy as np
 
 from microexp.dataset.bagsource import BagSource
 from microexp.dataset.config import ExportConfig
-from microexp.dataset.segments import (
-    Segment,
-    event_from_msg,
-    segments_from_events,
-    session_from_msg,
-)
+from microexp.dataset.segments import Segment, segments_from_events
 from microexp.errors import BagError
-from microexp.protocol.events import ProtocolEvent
+from microexp.protocol.events import ProtocolEvent, event_from_msg, session_from_msg
 
 __all__ = ["CAMERA_SYNC", "SYNC_SUMMARY", "SessionData", "read_session"]
 

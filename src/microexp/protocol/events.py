@@ -25,7 +25,9 @@ __all__ = [
     "ProtocolError",
     "ProtocolEvent",
     "SessionInfo",
+    "event_from_msg",
     "read_events_jsonl",
+    "session_from_msg",
     "write_events_jsonl",
 ]
 
@@ -127,6 +129,42 @@ def _version() -> str:
     from microexp import __version__
 
     return __version__
+
+
+def _stamp_ns(header: Any) -> int:
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+def event_from_msg(msg: Any) -> ProtocolEvent:
+    """A ``microexp_msgs/msg/ProtocolEvent`` message object as a core :class:`ProtocolEvent`."""
+    return ProtocolEvent(
+        kind=EventKind(int(msg.kind)),
+        phase=Phase(int(msg.phase)),
+        stamp_ns=_stamp_ns(msg.header),
+        session_id=str(msg.session_id),
+        subject_id=str(msg.subject_id),
+        segment_index=int(msg.segment_index),
+        attempt=int(msg.attempt),
+        label=str(msg.label),
+        au_numbers=tuple(int(n) for n in msg.au_numbers),
+        valid=bool(msg.valid),
+        detail=str(msg.detail),
+    )
+
+
+def session_from_msg(msg: Any) -> SessionInfo:
+    """A ``microexp_msgs/msg/SessionInfo`` message object as a core :class:`SessionInfo`."""
+    return SessionInfo(
+        subject_id=str(msg.subject_id),
+        session_id=str(msg.session_id),
+        consent=bool(msg.consent),
+        plan_name=str(msg.plan_name),
+        glasses=bool(msg.glasses),
+        lux=float(msg.lux),
+        lighting=str(msg.lighting),
+        notes=str(msg.notes),
+        microexp_version=str(msg.microexp_version),
+    )
 
 
 def write_events_jsonl(path: Path, events: Iterable[ProtocolEvent]) -> int:

@@ -57,7 +57,7 @@ def session_timeline(bag: Path | str, *, bin_us: int = 50_000, name: str = "") -
     """Read ``bag`` once: event rates of every event topic, protocol segments, ground truth."""
     from microexp.bagio.event_topics import EVENT_TYPES, EventTopicDecoder
     from microexp.bagio.reader import open_bag
-    from microexp.dataset.segments import event_from_msg
+    from microexp.protocol.events import event_from_msg
     from microexp.protocol.labels import segments_from_events
     from microexp.stream.replay import StampMapper
 

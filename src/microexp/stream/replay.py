@@ -83,31 +83,12 @@ def pick_event_topic(topics: Mapping[str, Any], topic: str | None, *, where: str
     raise BagError(f"{where}: no event topic (EventPacket or dv EventArray) in {sorted(topics)}")
 
 
-def _stamp(header: Any) -> int:
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
-
-
 def actions_from_protocol(messages: Iterable[Any]) -> list[TrueAction]:
     """True actions from ``ProtocolEvent`` messages: valid attempts with a perform window."""
-    from microexp.protocol.events import EventKind, Phase, ProtocolEvent
+    from microexp.protocol.events import event_from_msg
     from microexp.protocol.labels import segments_from_events
 
-    events = [
-        ProtocolEvent(
-            kind=EventKind(int(m.kind)),
-            phase=Phase(int(m.phase)),
-            stamp_ns=_stamp(m.header),
-            session_id=str(m.session_id),
-            subject_id=str(m.subject_id),
-            segment_index=int(m.segment_index),
-            attempt=int(m.attempt),
-            label=str(m.label),
-            au_numbers=tuple(int(n) for n in m.au_numbers),
-            valid=bool(m.valid),
-            detail=str(m.detail),
-        )
-        for m in messages
-    ]
+    events = [event_from_msg(m) for m in messages]
     out = []
     for seg in segments_from_events(events):
         if not seg.valid or seg.perform_start_ns < 0 or seg.run == "demo":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from microexp.errors import ConfigError
+from microexp.rosgraph.cameras import camera_driver_node, select_cameras, sim_camera_node
 from microexp.rosgraph.rig import RigConfig
 from microexp.rosgraph.spec import LaunchEntity, NodeSpec, ProcessSpec
 
@@ -38,12 +39,7 @@ class InferArgs:
 
 
 def infer_graph(args: InferArgs, rig: RigConfig) -> list[LaunchEntity]:
-    names = list(args.cameras) if args.cameras else list(rig.default_cameras)
-    unknown = sorted(set(names) - set(rig.cameras))
-    if unknown:
-        raise ConfigError(
-            f"launch argument cameras: unknown camera(s) {unknown}; rig has {sorted(rig.cameras)}"
-        )
+    names = select_cameras(rig, args.cameras)
     graph: list[LaunchEntity] = []
     if args.bag:
         graph.append(
@@ -56,27 +52,9 @@ def infer_graph(args: InferArgs, rig: RigConfig) -> list[LaunchEntity]:
             continue
         if not args.bag:
             if args.sim:
-                graph.append(
-                    NodeSpec(
-                        package="microexp",
-                        executable="sim_camera",
-                        name=f"sim_{cam}",
-                        parameters=(rig.file(c.sim_params.name), {"camera": cam}),
-                        condition="sim",
-                        role=f"camera:{cam}",
-                    )
-                )
+                graph.append(sim_camera_node(rig, cam, {"camera": cam}))
             else:
-                graph.append(
-                    NodeSpec(
-                        package=c.driver.package,
-                        executable=c.driver.executable,
-                        name=c.driver.name,
-                        parameters=(rig.file(c.driver.params.name),),
-                        remappings=c.remappings,
-                        role=f"camera:{cam}",
-                    )
-                )
+                graph.append(camera_driver_node(rig, cam))
         params: dict[str, str] = {
             "events_topic": events[0].name,
             "events_type": events[0].msgtype,

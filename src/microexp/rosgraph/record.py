@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from microexp.errors import ConfigError
+from microexp.rosgraph.cameras import camera_driver_node, select_cameras, sim_camera_node
 from microexp.rosgraph.rig import RigConfig, RigTopic
 from microexp.rosgraph.spec import LaunchEntity, NodeSpec, ProcessSpec
 
@@ -54,13 +54,7 @@ def bag_path(args: RecordArgs) -> Path:
 def _cameras(args: RecordArgs, rig: RigConfig) -> list[str]:
     if args.cameras == ("none",):
         return []
-    names = list(args.cameras) if args.cameras else list(rig.default_cameras)
-    unknown = sorted(set(names) - set(rig.cameras))
-    if unknown:
-        raise ConfigError(
-            f"launch argument cameras: unknown camera(s) {unknown}; rig has {sorted(rig.cameras)}"
-        )
-    return names
+    return select_cameras(rig, args.cameras)
 
 
 def recorded_topics(args: RecordArgs, rig: RigConfig) -> list[RigTopic]:
@@ -78,33 +72,10 @@ def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
     """The nodes and processes of one recording session, in start order."""
     graph: list[LaunchEntity] = []
     for cam in _cameras(args, rig):
-        c = rig.cameras[cam]
         if args.sim:
-            graph.append(
-                NodeSpec(
-                    package="microexp",
-                    executable="sim_camera",
-                    name=f"sim_{cam}",
-                    parameters=(
-                        rig.file(c.sim_params.name),
-                        {"camera": cam, "subject": args.subject},
-                    ),
-                    condition="sim",
-                    role=f"camera:{cam}",
-                )
-            )
-        else:  # root namespace: the drivers' YAML files key their node names; topics are remapped
-            graph.append(
-                NodeSpec(
-                    package=c.driver.package,
-                    executable=c.driver.executable,
-                    name=c.driver.name,
-                    parameters=(rig.file(c.driver.params.name),),
-                    remappings=c.remappings,
-                    condition=_CAMS,
-                    role=f"camera:{cam}",
-                )
-            )
+            graph.append(sim_camera_node(rig, cam, {"camera": cam, "subject": args.subject}))
+        else:
+            graph.append(camera_driver_node(rig, cam, condition=_CAMS))
     if args.protocol:
         graph.append(
             NodeSpec(

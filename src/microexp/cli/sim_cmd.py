@@ -9,7 +9,7 @@ from pathlib import Path
 from microexp.aus import PAPER_AU_CODES, lookup
 from microexp.errors import ConfigError, OutputExistsError
 from microexp.protocol.plan import load_plan
-from microexp.sim.bag import write_session_bag
+from microexp.sim.bag import seconds_progress, write_session_bag
 from microexp.sim.preview import RateCollector, plot_event_rate, render_apex_grid
 from microexp.sim.scene import Lighting
 from microexp.sim.sensors import SENSOR_NAMES, rig_profiles
@@ -116,26 +116,13 @@ def run(args: argparse.Namespace) -> int:
         webcam_fps=args.webcam_fps, davis_aps_fps=args.davis_fps,
     )  # fmt: skip
     rates = RateCollector(offsets_us={s.name: s.clock_offset_us for s in sensors})
-    total_us = session.scene.duration_us
-    bar = None
-    if not args.no_progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=round(total_us / 1e6, 1), unit="s", desc=f"sim {args.subject}")
-
-    def progress(done_us: int) -> None:
-        if bar is not None:
-            bar.n = round(done_us / 1e6, 1)
-            bar.refresh()
-
-    try:
+    with seconds_progress(
+        session.scene.duration_us, desc=f"sim {args.subject}", enabled=not args.no_progress
+    ) as progress:
         summary = write_session_bag(
             out, session, sensors, seed=args.seed, chunk_us=args.chunk_ms * 1000,
             compressed_webcam=args.webcam_compressed, progress=progress, on_chunk=rates,
         )  # fmt: skip
-    finally:
-        if bar is not None:
-            bar.close()
     print(
         f"wrote {out}: {summary.duration_s:.1f} s session, plan {plan.name}, "
         f"subject {args.subject}, seed {args.seed}"

@@ -94,7 +94,7 @@ def make_jobs(
 def simulate_subject(job: SubjectJob) -> SubjectResult:
     """Simulate one subject's session into ``job.bag`` (must not exist)."""
     from microexp.protocol.plan import load_plan
-    from microexp.sim.bag import write_session_bag
+    from microexp.sim.bag import seconds_progress, write_session_bag
     from microexp.sim.sensors import rig_profiles
     from microexp.sim.session import SessionSimConfig, simulate_session
 
@@ -109,28 +109,14 @@ def simulate_subject(job: SubjectJob) -> SubjectResult:
         list(job.cameras), start_ns=session.start_ns, offsets_us=offsets,
         webcam_size=job.webcam_size, webcam_fps=job.webcam_fps, davis_aps_fps=job.davis_fps,
     )  # fmt: skip
-    bar = None
-    if job.progress:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=round(session.scene.duration_us / 1e6, 1), unit="s", desc=f"sim {job.subject}",
-            position=job.position, leave=False,
-        )  # fmt: skip
-
-    def progress(done_us: int) -> None:
-        if bar is not None:
-            bar.n = round(done_us / 1e6, 1)
-            bar.refresh()
-
-    try:
+    with seconds_progress(
+        session.scene.duration_us, desc=f"sim {job.subject}", enabled=job.progress,
+        position=job.position, leave=False,
+    ) as progress:  # fmt: skip
         summary = write_session_bag(
             job.bag, session, sensors, seed=job.seed, chunk_us=job.chunk_ms * 1000,
             progress=progress,
         )  # fmt: skip
-    finally:
-        if bar is not None:
-            bar.close()
     clock = {s.name: int(s.clock_offset_us) for s in sensors}
     return SubjectResult(
         subject=job.subject,

@@ -9,7 +9,8 @@ the ground truth (each at its offset time).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
     "ground_truth_cdr",
     "make_output",
     "protocol_event_cdr",
+    "seconds_progress",
     "session_info_cdr",
     "write_session_bag",
 ]
@@ -135,6 +137,29 @@ class BagSummary:
     events: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
     renders: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def seconds_progress(
+    total_us: int, *, desc: str, enabled: bool = True, **tqdm_kwargs: Any
+) -> Iterator[Callable[[int], None]]:
+    """A ``progress`` callback for :func:`write_session_bag` that moves a tqdm bar in simulated
+    seconds (closed on exit); a no-op callback when not ``enabled``."""
+    if not enabled:
+        yield lambda _done_us: None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=round(total_us / 1e6, 1), unit="s", desc=desc, **tqdm_kwargs)
+
+    def progress(done_us: int) -> None:
+        bar.n = round(done_us / 1e6, 1)
+        bar.refresh()
+
+    try:
+        yield progress
+    finally:
+        bar.close()
 
 
 def write_session_bag(

@@ -7,58 +7,37 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from microexp.bagio.messages import event_packet, serialize
 from microexp.bagio.reader import open_bag
 from microexp.bagio.typestore import build_typestore
 from microexp.errors import OutputExistsError
+from microexp.protocol.events import SessionInfo
 from microexp.recording import (
     RecorderState,
     SessionRecorder,
     adapt_qos,
     recorder_config_from_params,
 )
+from microexp.sim.bag import session_info_cdr
 
 EP = "event_camera_msgs/msg/EventPacket"
-SI = "microexp_msgs/msg/SessionInfo"
-
-
-def _header(stamp_ns: int):  # type: ignore[no-untyped-def]
-    t = build_typestore().types
-    return t["std_msgs/msg/Header"](
-        stamp=t["builtin_interfaces/msg/Time"](sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9),
-        frame_id="f",
-    )
 
 
 def _packet(seq: int, stamp_ns: int) -> bytes:
-    t = build_typestore().types
-    msg = t[EP](
-        header=_header(stamp_ns),
-        height=720,
-        width=1280,
-        seq=seq,
-        time_base=0,
-        encoding="evt3",
-        is_bigendian=False,
-        events=np.zeros(4, dtype=np.uint8),
-    )
-    return bytes(build_typestore().serialize_cdr(msg, EP))
+    ts = build_typestore()
+    msg = event_packet(
+        ts, events=np.zeros(4, dtype=np.uint8), stamp_ns=stamp_ns, frame_id="f", width=1280,
+        height=720, seq=seq,
+    )  # fmt: skip
+    return serialize(ts, msg)
 
 
 def _session(consent: bool) -> bytes:
-    t = build_typestore().types
-    msg = t[SI](
-        header=_header(1),
-        subject_id="P01",
-        session_id="s7",
-        plan_name="demo",
-        glasses=False,
-        lux=float("nan"),
-        lighting="ceiling",
-        notes="",
-        consent=consent,
-        microexp_version="t",
-    )
-    return bytes(build_typestore().serialize_cdr(msg, SI))
+    info = SessionInfo(
+        subject_id="P01", session_id="s7", consent=consent, plan_name="demo", glasses=False,
+        lux=float("nan"), lighting="ceiling", notes="", microexp_version="t",
+    )  # fmt: skip
+    return session_info_cdr(build_typestore(), info, stamp_ns=1)
 
 
 def _recorder(tmp_path: Path, **extra: object) -> SessionRecorder:

@@ -8,7 +8,7 @@ from microexp.errors import ConfigError
 from microexp.recording import recorder_config_from_params
 
 BASE = {
-    "output": "/tmp/x/bag",
+    "output": "sessions/P01_s1",  # never created: only the config is built
     "topics": ["/evk4/events", "/microexp/protocol"],
     "types": ["event_camera_msgs/msg/EventPacket", "microexp_msgs/msg/ProtocolEvent"],
 }

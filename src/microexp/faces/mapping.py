@@ -43,10 +43,6 @@ class ViewMapping:
         object.__setattr__(self, "matrix", m)
 
     @classmethod
-    def identity(cls, source: str, target: str) -> ViewMapping:
-        return cls(source, target, np.eye(3))
-
-    @classmethod
     def centered(
         cls, source: str, target: str, *, src_size: tuple[int, int], dst_size: tuple[int, int]
     ) -> ViewMapping:
@@ -57,14 +53,6 @@ class ViewMapping:
         tx = dst_size[0] / 2.0 - s * src_size[0] / 2.0
         ty = dst_size[1] / 2.0 - s * src_size[1] / 2.0
         return cls(source, target, np.array([[s, 0.0, tx], [0.0, s, ty], [0.0, 0.0, 1.0]]))
-
-    @classmethod
-    def scaling(
-        cls, source: str, target: str, *, src_size: tuple[int, int], dst_size: tuple[int, int]
-    ) -> ViewMapping:
-        """Stretch source (width, height) onto target (width, height) (each axis on its own)."""
-        sx, sy = dst_size[0] / src_size[0], dst_size[1] / src_size[1]
-        return cls(source, target, np.diag([sx, sy, 1.0]))
 
     @classmethod
     def from_config(cls, target: str, cfg: ViewMappingConfig) -> ViewMapping:

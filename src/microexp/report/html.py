@@ -43,9 +43,6 @@ class HtmlPage:
         cls = f' class="{css_class}"' if css_class else ""
         self.parts.append(f"<p{cls}>{html.escape(text)}</p>")
 
-    def preformatted(self, text: str) -> None:
-        self.parts.append(f"<pre>{html.escape(text)}</pre>")
-
     def note(self, text: str) -> None:
         """A highlighted paragraph (caveats, e.g. "synthetic data")."""
         self.paragraph(text, css_class="note")

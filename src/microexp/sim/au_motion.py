@@ -12,7 +12,7 @@ Time profiles are :class:`ActionProfile`: smooth ramps from ``onset_us`` to the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -89,10 +89,6 @@ class FaceParams:
             yaw=float(c(self.yaw, -1.0, 1.0)),
             pitch=float(c(self.pitch, -1.0, 1.0)),
         )
-
-    def as_vector(self) -> np.ndarray:
-        """All fields as one float64 vector (field order)."""
-        return np.array([getattr(self, f.name) for f in fields(self)], dtype=np.float64)
 
 
 # Displacement per unit intensity of each FACS AU (face units unless the field says otherwise).

@@ -20,7 +20,6 @@ import numpy as np
 __all__ = [
     "NpyAppender",
     "atomic_open",
-    "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_npy",
     "atomic_write_text",
@@ -45,11 +44,6 @@ def atomic_open(path: Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    with atomic_open(path, "wb") as fh:
-        fh.write(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

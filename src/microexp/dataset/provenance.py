@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +14,6 @@ from microexp.dataset.atomic import atomic_write_json
 __all__ = [
     "FORMAT_VERSION",
     "file_sha256",
-    "read_dataset_json",
     "source_entry",
     "write_dataset_json",
 ]
@@ -67,7 +65,3 @@ def write_dataset_json(
             **(dict(extra) if extra else {}),
         },
     )
-
-
-def read_dataset_json(path: Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))

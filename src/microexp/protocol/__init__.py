@@ -1,7 +1,7 @@
 """microexp.protocol: session plans (YAML), the protocol state machine (clock injected), the
 instruction video player and the label records cut from its events. No ROS here."""
 
-from microexp.protocol.clock import Clock, FakeClock, MonotonicClock, WallClock
+from microexp.protocol.clock import Clock, FakeClock, MonotonicClock
 from microexp.protocol.engine import FrameView, ProtocolEngine
 from microexp.protocol.events import (
     EventKind,
@@ -31,7 +31,6 @@ __all__ = [
     "Segment",
     "SessionInfo",
     "SessionPlan",
-    "WallClock",
     "load_plan",
     "parse_plan",
     "read_events_jsonl",

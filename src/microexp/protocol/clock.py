@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "FakeClock", "MonotonicClock", "WallClock"]
+__all__ = ["Clock", "FakeClock", "MonotonicClock"]
 
 
 @runtime_checkable
@@ -18,13 +18,6 @@ class MonotonicClock:
 
     def now_ns(self) -> int:
         return time.monotonic_ns()
-
-
-class WallClock:
-    """``time.time_ns``: UNIX time, the time base of ROS ``header.stamp`` without sim time."""
-
-    def now_ns(self) -> int:
-        return time.time_ns()
 
 
 class FakeClock:

@@ -17,15 +17,12 @@ from typing import Literal
 
 import numpy as np
 
-from microexp.aus import lookup
-
 __all__ = [
     "AU_DELTAS",
     "SIMULATED_AU_NUMBERS",
     "ActionProfile",
     "FaceParams",
     "Style",
-    "au_numbers_of",
     "face_params",
     "random_profile",
 ]
@@ -120,11 +117,6 @@ AU_DELTAS: Mapping[int, Mapping[str, float]] = {
 
 SIMULATED_AU_NUMBERS: tuple[int, ...] = tuple(sorted(AU_DELTAS))
 """Every FACS number the simulated face can perform."""
-
-
-def au_numbers_of(label: str) -> tuple[int, ...]:
-    """The FACS numbers that a catalog code (``"AU12"``, ``"smile"``) stands for."""
-    return lookup(label).au_numbers
 
 
 def face_params(intensities: Mapping[int, float], *, base: FaceParams | None = None) -> FaceParams:

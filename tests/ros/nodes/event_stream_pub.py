@@ -45,6 +45,8 @@ def main() -> int:
         pub = node.create_publisher(EventArray, opts.topic, qos_profile_sensor_data)
         img_pub = node.create_publisher(Image, opts.image_topic, 10) if opts.image_topic else None
         wait_for_subscribers(node, pub, count=opts.wait_subscribers, timeout_s=30)
+        if img_pub is not None:  # frames before the match would be lost: the face box would lag
+            wait_for_subscribers(node, img_pub, count=opts.wait_subscribers, timeout_s=30)
         time.sleep(0.5)  # let discovery settle both ways
         packet_us = int(opts.packet_ms * 1000)
         n_packets = int(opts.seconds * 1e6 // packet_us)

@@ -1,6 +1,10 @@
-"""Helpers of the stream tests: a seeded SNN that fires, and synthetic event streams."""
+"""Helpers of the stream tests: a seeded SNN that fires, its checkpoint, and synthetic event
+streams."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -9,6 +13,30 @@ from microexp.events.types import EventArray, make_events
 from microexp.models.snn import PaperSNN
 
 LABELS = ("AU4", "AU6", "AU12", "AU15", "AU45")
+
+SNN_MODEL_CONFIG = {
+    "name": "snn",
+    "num_classes": len(LABELS),
+    "in_channels": 2,
+    "size": 64,
+    "neuron": "plif",
+    "dropout": 0.2,
+}
+"""The model config of :func:`lively_snn` as a training checkpoint records it."""
+
+
+def save_snn_checkpoint(model: PaperSNN, path: Path, **config: Any) -> Path:
+    """``model`` saved as a training checkpoint (model config, classes, weights); ``config`` adds
+    top-level config keys (e.g. ``slice_us``)."""
+    torch.save(
+        {
+            "config": {"model": SNN_MODEL_CONFIG, **config},
+            "classes": list(LABELS),
+            "model_state": model.state_dict(),
+        },
+        path,
+    )
+    return path
 
 
 def lively_snn(*, num_classes: int = len(LABELS), seed: int = 0) -> PaperSNN:

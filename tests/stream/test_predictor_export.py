@@ -5,33 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from stream_testkit import LABELS
+from stream_testkit import LABELS, SNN_MODEL_CONFIG, save_snn_checkpoint
 
 from microexp.errors import ConfigError, OutputExistsError
 from microexp.models.snn import PaperSNN
 from microexp.stream.export import export_torchscript, load_torchscript
 from microexp.stream.predictor import Predictor, load_checkpoint_model
-
-MODEL_CFG = {
-    "name": "snn",
-    "num_classes": len(LABELS),
-    "in_channels": 2,
-    "size": 64,
-    "neuron": "plif",
-    "dropout": 0.2,
-}
-
-
-def _save_checkpoint(model: PaperSNN, path: Path) -> Path:
-    torch.save(
-        {
-            "config": {"model": MODEL_CFG, "slice_us": 33_000},
-            "classes": list(LABELS),
-            "model_state": model.state_dict(),
-        },
-        path,
-    )
-    return path
 
 
 def _clip(seed: int, t: int = 12) -> np.ndarray:
@@ -44,7 +23,7 @@ def _clip(seed: int, t: int = 12) -> np.ndarray:
 def test_predictor_rebuilds_the_model_from_the_checkpoint_alone(
     snn: PaperSNN, tmp_path: Path
 ) -> None:
-    ckpt = _save_checkpoint(snn, tmp_path / "snn.pt")
+    ckpt = save_snn_checkpoint(snn, tmp_path / "snn.pt", slice_us=33_000)
     predictor = Predictor.from_checkpoint(ckpt)
     assert predictor.classes == LABELS and predictor.config["slice_us"] == 33_000
     frames = _clip(1)
@@ -59,7 +38,7 @@ def test_predictor_rebuilds_the_model_from_the_checkpoint_alone(
 def test_exported_torchscript_step_equals_the_multi_step_model(
     snn: PaperSNN, tmp_path: Path
 ) -> None:
-    ckpt = _save_checkpoint(snn, tmp_path / "snn.pt")
+    ckpt = save_snn_checkpoint(snn, tmp_path / "snn.pt", slice_us=33_000)
     out = export_torchscript(ckpt, tmp_path / "deploy" / "snn_step.pt")
     module, meta = load_torchscript(out)
     assert meta["classes"] == list(LABELS) and meta["config"]["model"]["name"] == "snn"
@@ -84,17 +63,22 @@ def test_bad_checkpoints_name_the_file_and_the_problem(snn: PaperSNN, tmp_path: 
     with pytest.raises(ConfigError, match=r"junk.pt: cannot read checkpoint"):
         load_checkpoint_model(tmp_path / "junk.pt")
     torch.save(
-        {"config": {"model": MODEL_CFG}, "model_state": snn.state_dict()}, tmp_path / "nocls.pt"
+        {"config": {"model": SNN_MODEL_CONFIG}, "model_state": snn.state_dict()},
+        tmp_path / "nocls.pt",
     )
     with pytest.raises(ConfigError, match=r"nocls.pt: checkpoint has no class list"):
         load_checkpoint_model(tmp_path / "nocls.pt")
     torch.save(
-        {"config": {"model": MODEL_CFG}, "classes": ["a", "b"], "model_state": snn.state_dict()},
+        {
+            "config": {"model": SNN_MODEL_CONFIG},
+            "classes": ["a", "b"],
+            "model_state": snn.state_dict(),
+        },
         tmp_path / "n.pt",
     )
     with pytest.raises(ConfigError, match="2 classes for a model with 5 outputs"):
         load_checkpoint_model(tmp_path / "n.pt")
-    cfg = {**MODEL_CFG, "num_classes": 7}
+    cfg = {**SNN_MODEL_CONFIG, "num_classes": 7}
     torch.save(
         {"config": {"model": cfg}, "classes": list("abcdefg"), "model_state": snn.state_dict()},
         tmp_path / "s.pt",

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from stream_testkit import LABELS
+from stream_testkit import LABELS, save_snn_checkpoint
 
 from microexp.bagio.reader import open_bag
 from microexp.cli.main import main
@@ -50,20 +49,7 @@ def sim_bag(
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory, snn: PaperSNN) -> Path:
-    model = snn
-    cfg = {
-        "name": "snn",
-        "num_classes": len(LABELS),
-        "in_channels": 2,
-        "size": 64,
-        "neuron": "plif",
-        "dropout": 0.2,
-    }
-    path = tmp_path_factory.mktemp("ckpt") / "snn.pt"
-    torch.save(
-        {"config": {"model": cfg}, "classes": list(LABELS), "model_state": model.state_dict()}, path
-    )
-    return path
+    return save_snn_checkpoint(snn, tmp_path_factory.mktemp("ckpt") / "snn.pt")
 
 
 def _bag_events(path: Path) -> np.ndarray:

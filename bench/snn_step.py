@@ -21,25 +21,11 @@ import time
 from collections.abc import Callable
 
 import torch
-from spikingjelly.activation_based import functional, layer, neuron, surrogate
-from torch import nn
+from _snn_reference import reference_net
+from spikingjelly.activation_based import functional, neuron
 
 from microexp.models.snn import PaperSNN
 from microexp.models.snn_infer import FastSNN
-
-
-def reference_net() -> nn.Sequential:
-    def p() -> nn.Module:
-        return neuron.ParametricLIFNode(surrogate_function=surrogate.ATan(), detach_reset=True)
-
-    return nn.Sequential(
-        layer.Conv2d(2, 32, 3, padding=1, bias=False), layer.BatchNorm2d(32), p(), layer.MaxPool2d(2),
-        layer.Conv2d(32, 32, 3, padding=1, bias=False), layer.BatchNorm2d(32), p(), layer.MaxPool2d(2),
-        layer.Flatten(),
-        layer.Dropout(0.2), layer.Linear(32 * 16 * 16, 512, bias=False), p(),
-        layer.Dropout(0.2), layer.Linear(512, 210, bias=False), p(),
-        layer.VotingLayer(10),
-    )  # fmt: skip
 
 
 def make_model(kind: str) -> PaperSNN:
@@ -88,9 +74,8 @@ def main() -> None:
 
 def bench_kind(kind: str, density: float, args: argparse.Namespace, g: torch.Generator) -> None:
     model = make_model(kind)
-    ref = reference_net().eval()
+    ref = reference_net(step_mode="s").eval()
     ref.load_state_dict(model.net.state_dict())
-    functional.set_step_mode(ref, "s")
     n = max(args.check_steps, args.steps)
     xs = (torch.rand(n, 1, 2, 64, 64, generator=g) < density).float()
     if kind == "active":

@@ -16,27 +16,11 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
-from spikingjelly.activation_based import functional, layer, neuron, surrogate
-from torch import nn
+from _snn_reference import reference_net
+from spikingjelly.activation_based import functional
 
 from microexp.models.registry import build_model
 from microexp.train.loso import model_scores, training_loss
-
-
-def reference_net() -> nn.Sequential:
-    def p() -> nn.Module:
-        return neuron.ParametricLIFNode(surrogate_function=surrogate.ATan(), detach_reset=True)
-
-    net = nn.Sequential(
-        layer.Conv2d(2, 32, 3, padding=1, bias=False), layer.BatchNorm2d(32), p(), layer.MaxPool2d(2),
-        layer.Conv2d(32, 32, 3, padding=1, bias=False), layer.BatchNorm2d(32), p(), layer.MaxPool2d(2),
-        layer.Flatten(),
-        layer.Dropout(0.2), layer.Linear(32 * 16 * 16, 512, bias=False), p(),
-        layer.Dropout(0.2), layer.Linear(512, 210, bias=False), p(),
-        layer.VotingLayer(10),
-    )  # fmt: skip
-    functional.set_step_mode(net, "m")
-    return net
 
 
 def main() -> None:
@@ -58,7 +42,7 @@ def main() -> None:
     y = torch.randint(0, 21, (args.batch,), device=dev)
     lengths = torch.full((args.batch,), args.t, device=dev)
 
-    ref = reference_net().to(dev).train()
+    ref = reference_net(step_mode="m").to(dev).train()
     ref_opt = torch.optim.Adam(ref.parameters(), 1e-3)
     onehot = F.one_hot(y, 21).float()
 

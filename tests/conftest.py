@@ -1,5 +1,6 @@
-"""Fixtures shared across test packages: a tiny real session plan (YAML text parsed by the
-protocol package) so that simulated sessions stay short."""
+"""Fixtures shared across test packages: the real bag of the shared data (skipped when absent)
+and a tiny real session plan (YAML text parsed by the protocol package) so that simulated
+sessions stay short."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from microexp.protocol.plan import SessionPlan, parse_plan
+
+REAL_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
+TEST_EVENTS_1 = REAL_DATA / "event_camera_py_test_events_1"
 
 TINY_PLAN = """\
 name: sim_tiny
@@ -29,6 +33,14 @@ sync:
   at_start: true
   per_segment: false
 """
+
+
+@pytest.fixture(scope="session")
+def real_bag() -> Path:
+    """event_camera_py's test_events_1 (sqlite3, 517 EventPacket messages)."""
+    if not TEST_EVENTS_1.is_dir():
+        pytest.skip(f"shared real data absent: {TEST_EVENTS_1}")
+    return TEST_EVENTS_1
 
 
 @pytest.fixture(scope="session")

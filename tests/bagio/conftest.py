@@ -1,4 +1,5 @@
-"""Shared fixtures of the bagio tests: the real sqlite3 bag and bags written here."""
+"""Shared fixtures of the bagio tests: a writable copy of the real sqlite3 bag (``real_bag`` is in
+tests/conftest.py) and bags written here."""
 
 from __future__ import annotations
 
@@ -12,19 +13,8 @@ from microexp.bagio import messages as M
 from microexp.bagio.typestore import build_typestore
 from microexp.bagio.writer import BagWriter
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REAL_DATA = REPO_ROOT / ".." / "shared" / "data" / "real"
-TEST_EVENTS_1 = REAL_DATA / "event_camera_py_test_events_1"
 EVENT_TOPIC = "/event_camera/events"
 REAL_RIHS01 = "RIHS01_d6fa176260b1f37e5a40845305315e150a0f18191241eb64f407442aa29844aa"
-
-
-@pytest.fixture(scope="session")
-def real_bag() -> Path:
-    """event_camera_py's test_events_1 (sqlite3, 517 EventPacket messages)."""
-    if not TEST_EVENTS_1.is_dir():
-        pytest.skip(f"shared real data absent: {TEST_EVENTS_1}")
-    return TEST_EVENTS_1
 
 
 @pytest.fixture

@@ -7,22 +7,7 @@ import pytest
 
 from microexp.cli.main import main
 
-REAL_BAG = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "data"
-    / "real"
-    / ("event_camera_py_test_events_1")
-)
 TOPIC = "/event_camera/events"
-
-
-@pytest.fixture(scope="module")
-def real_bag() -> Path:
-    if not REAL_BAG.is_dir():
-        pytest.skip(f"shared real data absent: {REAL_BAG}")
-    return REAL_BAG
 
 
 def test_inspect_json_on_the_real_bag(real_bag: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,6 @@
-"""Fixtures shared across test packages: the real bag of the shared data (skipped when absent)
-and a tiny real session plan (YAML text parsed by the protocol package) so that simulated
-sessions stay short."""
+"""Fixtures shared across test packages: the real recordings of the shared data (skipped when
+absent) and a tiny real session plan (YAML text parsed by the protocol package) so that
+simulated sessions stay short."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from microexp.protocol.plan import SessionPlan, parse_plan
 
 REAL_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
 TEST_EVENTS_1 = REAL_DATA / "event_camera_py_test_events_1"
+SAMPLE_AEDAT4 = REAL_DATA / "tonic_sample_aedat4" / "sample.aedat4"
 
 TINY_PLAN = """\
 name: sim_tiny
@@ -41,6 +42,14 @@ def real_bag() -> Path:
     if not TEST_EVENTS_1.is_dir():
         pytest.skip(f"shared real data absent: {TEST_EVENTS_1}")
     return TEST_EVENTS_1
+
+
+@pytest.fixture(scope="session")
+def sample_aedat4() -> Path:
+    """tonic's DVXplorer sample recording (AEDAT4, 111,954 events)."""
+    if not SAMPLE_AEDAT4.is_file():
+        pytest.skip(f"shared real data absent: {SAMPLE_AEDAT4}")
+    return SAMPLE_AEDAT4
 
 
 @pytest.fixture(scope="session")

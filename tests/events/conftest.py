@@ -9,9 +9,6 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-REAL_DATA = REPO_ROOT / ".." / "shared" / "data" / "real"
-TEST_EVENTS_1 = REAL_DATA / "event_camera_py_test_events_1"
-SAMPLE_AEDAT4 = REAL_DATA / "tonic_sample_aedat4" / "sample.aedat4"
 EVENT_PACKET_MSG = (
     REPO_ROOT
     / "src"
@@ -64,8 +61,6 @@ def read_event_packets(bag: Path) -> tuple[Packet, ...]:
 
 
 @pytest.fixture(scope="session")
-def evt3_packets() -> tuple[Packet, ...]:
+def evt3_packets(real_bag: Path) -> tuple[Packet, ...]:
     """The 517 EVT 3.0 packets of event_camera_py's test_events_1."""
-    if not TEST_EVENTS_1.is_dir():
-        pytest.skip(f"shared real data absent: {TEST_EVENTS_1}")
-    return read_event_packets(TEST_EVENTS_1)
+    return read_event_packets(real_bag)

@@ -6,17 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SAMPLE_AEDAT4
 
 from microexp.errors import DecodeError, OutputExistsError
 from microexp.events.aedat4 import read_aedat4, write_aedat4
 from microexp.events.types import SensorSize, empty_triggers, make_events
 
 
-def test_real_sample_exact() -> None:
-    if not SAMPLE_AEDAT4.is_file():
-        pytest.skip(f"shared real data absent: {SAMPLE_AEDAT4}")
-    rec = read_aedat4(SAMPLE_AEDAT4)
+def test_real_sample_exact(sample_aedat4: Path) -> None:
+    rec = read_aedat4(sample_aedat4)
     ev = rec.events
     assert ev.size == 111_954
     assert int(np.count_nonzero(ev["p"] == 1)) == 55_023
@@ -62,10 +59,8 @@ def test_corrupt_file_named(tmp_path: Path) -> None:
         read_aedat4(path)
 
 
-def test_truncated_real_file_named(tmp_path: Path) -> None:
-    if not SAMPLE_AEDAT4.is_file():
-        pytest.skip(f"shared real data absent: {SAMPLE_AEDAT4}")
+def test_truncated_real_file_named(sample_aedat4: Path, tmp_path: Path) -> None:
     path = tmp_path / "half.aedat4"
-    path.write_bytes(SAMPLE_AEDAT4.read_bytes()[:5000])
+    path.write_bytes(sample_aedat4.read_bytes()[:5000])
     with pytest.raises(DecodeError, match=r"half\.aedat4"):
         read_aedat4(path)

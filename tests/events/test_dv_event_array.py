@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT
 from event_strategies import sorted_events
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from microexp.errors import DecodeError
 from microexp.events.dv_event_array import decode_event_array_cdr, encode_event_array_cdr
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 MSG_DIR = REPO_ROOT / "src" / "microexp" / "bagio" / "msgdefs" / "dv_ros2_msgs" / "msg"
 
 

@@ -15,8 +15,6 @@ from .conftest import INSTALL, ROOT, _skip_reason
 
 pytestmark = pytest.mark.ros
 
-REAL_BAG = ROOT / ".." / "shared" / "data" / "real" / "event_camera_py_test_events_1"
-
 
 @pytest.fixture(scope="module")
 def built() -> Path:
@@ -40,11 +38,8 @@ def test_rosidl_hash_equals_rosbags_hash(built: Path, msgtype: str) -> None:
     assert _rosidl_hash(built, msgtype) == store.hash_rihs01(msgtype)
 
 
-def test_replica_event_packet_hash_equals_real_bag(built: Path) -> None:
-    meta_path = REAL_BAG / "metadata.yaml"
-    if not meta_path.is_file():
-        pytest.skip(f"shared real data absent: {meta_path}")
-    meta = yaml.safe_load(meta_path.read_text())
+def test_replica_event_packet_hash_equals_real_bag(built: Path, real_bag: Path) -> None:
+    meta = yaml.safe_load((real_bag / "metadata.yaml").read_text())
     topics = meta["rosbag2_bagfile_information"]["topics_with_message_count"]
     recorded = {
         t["topic_metadata"]["type"]: t["topic_metadata"]["type_description_hash"] for t in topics

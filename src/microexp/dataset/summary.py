@@ -13,38 +13,30 @@ from microexp.dataset.manifest import ClipRecord
 __all__ = ["summary_rows", "write_summary"]
 
 
+def _row(group: str, name: str, sel: Sequence[ClipRecord]) -> dict[str, object]:
+    durations = [r.duration_s for r in sel]
+    return {
+        "group": group,
+        "name": name,
+        "subjects": len({r.subject for r in sel}),
+        "clips": len(sel),
+        "mean_s": round(sum(durations) / len(durations), 3) if durations else 0.0,
+        "min_s": round(min(durations), 3) if durations else 0.0,
+        "max_s": round(max(durations), 3) if durations else 0.0,
+    }
+
+
 def summary_rows(records: Sequence[ClipRecord]) -> list[dict[str, object]]:
     """One row per sensor: subjects, clips, mean/min/max duration; then one row per label."""
     sensors = sorted({s for r in records for s in r.sensors.split(";") if s})
-    rows: list[dict[str, object]] = []
-    for sensor in sensors:
-        sel = [r for r in records if sensor in r.sensors.split(";")]
-        durations = [r.duration_s for r in sel]
-        rows.append(
-            {
-                "group": "sensor",
-                "name": sensor,
-                "subjects": len({r.subject for r in sel}),
-                "clips": len(sel),
-                "mean_s": round(sum(durations) / len(durations), 3) if durations else 0.0,
-                "min_s": round(min(durations), 3) if durations else 0.0,
-                "max_s": round(max(durations), 3) if durations else 0.0,
-            }
-        )
-    for label in sorted({r.label for r in records}):
-        sel = [r for r in records if r.label == label]
-        durations = [r.duration_s for r in sel]
-        rows.append(
-            {
-                "group": "label",
-                "name": label,
-                "subjects": len({r.subject for r in sel}),
-                "clips": len(sel),
-                "mean_s": round(sum(durations) / len(durations), 3),
-                "min_s": round(min(durations), 3),
-                "max_s": round(max(durations), 3),
-            }
-        )
+    rows = [
+        _row("sensor", sensor, [r for r in records if sensor in r.sensors.split(";")])
+        for sensor in sensors
+    ]
+    rows += [
+        _row("label", label, [r for r in records if r.label == label])
+        for label in sorted({r.label for r in records})
+    ]
     return rows
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from microexp.bagio.messages import header
 from microexp.bagio.typestore import build_typestore
 from microexp.bagio.writer import BagWriter, QosPreset
 from microexp.errors import DecodeError, OutputExistsError
@@ -195,15 +196,8 @@ class SessionRecorder:
         self._writer.write(spec.name, arrival_ns, data)
 
     def _summary(self, snaps: list[TopicStatsSnapshot], now_ns: int) -> Any:
-        types = self._typestore.types
-        header = types["std_msgs/msg/Header"](
-            stamp=types["builtin_interfaces/msg/Time"](
-                sec=now_ns // 1_000_000_000, nanosec=now_ns % 1_000_000_000
-            ),
-            frame_id="",
-        )
-        return types[SUMMARY_TYPE](
-            header=header,
+        return self._typestore.types[SUMMARY_TYPE](
+            header=header(self._typestore, stamp_ns=now_ns),
             offsets=[],
             topics=[s.topic for s in snaps],
             messages=np.array([s.messages for s in snaps], dtype=np.uint64),

@@ -43,11 +43,12 @@ from microexp.dataset.torch_dataset import (
     loso_folds,
     read_clips,
 )
-from microexp.errors import ConfigError, OutputExistsError
+from microexp.errors import ConfigError
 from microexp.models.registry import build_model
 from microexp.train.config import TrainConfig, config_to_dict
 from microexp.train.metrics import classification_metrics
 from microexp.train.report import save_confusion, write_table5
+from microexp.train.rundir import open_run_dir, run_log
 from microexp.train.synthetic import SyntheticSpec, write_synthetic_dataset
 
 __all__ = [
@@ -313,12 +314,7 @@ def train_loso(
     on_epoch_end: EpochCallback | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate every selected LOSO fold; write the run directory; return the results."""
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()) and not resume:
-        raise OutputExistsError(
-            f"{out}: run directory exists and is not empty (use --resume or another -o)"
-        )
-    out.mkdir(parents=True, exist_ok=True)
+    out = open_run_dir(out_dir, resume=resume)
     root = prepare_dataset(cfg)
     clips = read_clips(root)
     classes = resolve_classes(cfg.classes, clips)
@@ -333,15 +329,7 @@ def train_loso(
             raise ConfigError(f"{cfg_path}: --resume with a different config (keys {changed})")
     cfg_path.write_text(yaml.safe_dump(resolved, sort_keys=False))
     device = resolve_device(cfg.device)
-    handler = logging.FileHandler(out / "train.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    handler.setLevel(logging.INFO)
-    pkg_log = logging.getLogger("microexp")
-    old_level = pkg_log.level
-    pkg_log.addHandler(handler)
-    if pkg_log.getEffectiveLevel() > logging.INFO:
-        pkg_log.setLevel(logging.INFO)
-    try:
+    with run_log(out):
         log.info("config: %s", json.dumps(resolved))
         log.info("device %s, %d classes, dataset %s", device, len(classes), root)
         results = []
@@ -356,10 +344,6 @@ def train_loso(
         if not results:
             raise ConfigError(f"dataset {root}: no fold has both train and test clips")
         summary = _summarise(out, resolved, classes, results)
-    finally:
-        pkg_log.removeHandler(handler)
-        pkg_log.setLevel(old_level)
-        handler.close()
     return summary
 
 

@@ -25,13 +25,14 @@ from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 from microexp.dataset.torch_dataset import ReconstructionPairs, loso_folds, read_clips
-from microexp.errors import ConfigError, OutputExistsError
+from microexp.errors import ConfigError
 from microexp.models.cvae import CVAE, cvae_loss
 from microexp.models.registry import build_model
 from microexp.train.config import ReconstructConfig, config_to_dict
 from microexp.train.loso import resolve_device, save_checkpoint
 from microexp.train.metrics import reconstruction_metrics
 from microexp.train.report import save_image_grid, write_table6
+from microexp.train.rundir import open_run_dir, run_log
 from microexp.train.synthetic import SyntheticSpec, write_synthetic_dataset
 
 __all__ = ["train_reconstruction"]
@@ -133,26 +134,14 @@ def _fold(cfg: ReconstructConfig, resolved: dict[str, Any], pairs: Reconstructio
 def train_reconstruction(cfg: ReconstructConfig, out_dir: str | Path, *, resume: bool = False,
                          progress: bool = True) -> dict[str, Any]:  # fmt: skip
     """Train and evaluate the cVAE on every selected fold; write the run directory."""
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()) and not resume:
-        raise OutputExistsError(
-            f"{out}: run directory exists and is not empty (use --resume or another -o)"
-        )
-    out.mkdir(parents=True, exist_ok=True)
+    out = open_run_dir(out_dir, resume=resume)
     root = _prepare(cfg)
     resolved: dict[str, Any] = config_to_dict(cfg)
     resolved["model"] = {"name": "cvae", "size": cfg.model.size, "cond_channels": 2, "target_channels": 1,
                          "latent": cfg.model.latent, "width": cfg.model.width}  # fmt: skip
     (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
     device = resolve_device(cfg.device)
-    handler = logging.FileHandler(out / "train.log")
-    handler.setLevel(logging.INFO)
-    pkg_log = logging.getLogger("microexp")
-    old = pkg_log.level
-    pkg_log.addHandler(handler)
-    if pkg_log.getEffectiveLevel() > logging.INFO:
-        pkg_log.setLevel(logging.INFO)
-    try:
+    with run_log(out):
         clips = read_clips(root)
         pairs = ReconstructionPairs(root, event_camera=cfg.event_camera, target_camera=cfg.target_camera,
                                     window_slices=cfg.window_slices, cap=cfg.cap)  # fmt: skip
@@ -175,10 +164,6 @@ def train_reconstruction(cfg: ReconstructConfig, out_dir: str | Path, *, resume:
             fold_dir = out / f"fold_{subject}"
             fold_dir.mkdir(exist_ok=True)
             results.append(_fold(cfg, resolved, pairs, subject, i, fold_dir, device, progress))
-    finally:
-        pkg_log.removeHandler(handler)
-        pkg_log.setLevel(old)
-        handler.close()
     keys = list(results[0]["prior"])
     mean_prior = {k: float(np.mean([r["prior"][k] for r in results])) for k in keys}
     mean_post = {k: float(np.mean([r["posterior"][k] for r in results])) for k in keys}

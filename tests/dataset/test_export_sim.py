@@ -52,6 +52,7 @@ def test_export_simulated_session(
     assert main(["export", str(bag), "-o", str(out), "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "clips written: 2" in text
+    assert "no face found" not in text  # 320x240: dlib finds the simulated face in every clip
     recs = read_manifest(out / "manifest.csv")
     assert [r.label for r in recs] == ["AU12", "AU4"]
     assert [r.reason for r in read_rejects(out / "rejects.csv")] == ["demo run (not exported)"]
@@ -88,3 +89,22 @@ def test_export_simulated_session(
         assert density_ratio > 1.2
         ev = np.load(out / rec.dir / "evframes_davis.npy")
         assert ev.shape[1:] == (2, 64, 64) and ev.sum() > 0
+
+
+def test_blank_crops_are_reported(
+    tiny_plan_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A webcam too small for the detector: every clip is exported, and each says its crops are blank."""
+    pytest.importorskip("dlib", reason="dlib-bin is not installed")
+    bag, out = tmp_path / "bag", tmp_path / "ds"
+    sim = ["sim", "-o", str(bag), "--plan", str(tiny_plan_path), "--subject", "S3", "--seed", "4",
+           "--cameras", "davis,webcam", "--webcam-size", "96x72", "--no-progress"]  # fmt: skip
+    assert main(sim) == 0
+    capsys.readouterr()
+    assert main(["export", str(bag), "-o", str(out), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "clips written: 2" in text
+    assert text.count("camera webcam: no face found in any frame") == 2
+    assert "camera davis: no face found" not in text
+    crops = [np.load(p) for p in sorted(out.glob("clips/*/crops_webcam.npy"))]
+    assert len(crops) == 2 and all(int(c.max()) == 0 for c in crops)

@@ -164,6 +164,13 @@ def finish_clip(
                 f"segment {seg.segment_index} attempt {seg.attempt} [{p.start_ns}, {p.end_ns}) ns"
             )
     w.close_sinks()
+    for name, sink in w.frames.items():
+        if sink.median_box() is None:  # the crops of this camera are blank: say so, don't train on it
+            report.warnings.append(
+                f"{bag.name}: camera {name}: no face found in any frame of segment "
+                f"{seg.segment_index} attempt {seg.attempt}; its crops are blank "
+                f"(detector {cfg.detector.kind!r}, fallback {cfg.detector.fallback or 'none'!r})"
+            )
     boxes: dict[str, Any] = {}
     for name in w.events:
         box, how = _event_box(by_name[name], p, cfg, by_name)

@@ -234,7 +234,8 @@ def load_import_config(path: Path | None) -> ImportConfig:
 
 
 def config_to_dict(cfg: Any) -> Any:
-    """A JSON-able dict of a config dataclass (recorded in dataset.json)."""
+    """Plain dicts / lists (JSON-, YAML- and torch.save-safe) of a config dataclass: recorded in
+    dataset.json and in every training checkpoint."""
     if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
         return {f.name: config_to_dict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
     if isinstance(cfg, tuple | list):

@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 import yaml
 
+from microexp.dataset.config import config_to_dict
 from microexp.errors import ConfigError
 
 __all__ = [
@@ -198,14 +199,3 @@ def load_train_config(path: str | Path) -> TrainConfig:
 
 def load_reconstruct_config(path: str | Path) -> ReconstructConfig:
     return load_config(ReconstructConfig, path)
-
-
-def config_to_dict(cfg: Any) -> Any:
-    """Plain dicts / lists (YAML- and torch.save-safe) from a config dataclass."""
-    if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
-        return {f.name: config_to_dict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
-    if isinstance(cfg, tuple | list):
-        return [config_to_dict(v) for v in cfg]
-    if isinstance(cfg, dict):
-        return {k: config_to_dict(v) for k, v in cfg.items()}
-    return cfg

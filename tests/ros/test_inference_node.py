@@ -54,10 +54,22 @@ def test_predictions_are_published_per_slice(ros: RosLauncher, tmp_path: Path) -
     node = ros.node("inference_node", "inference_node", "--params-file", str(params))
     node.wait_for(r"ready: /davis/events", timeout_s=60)
     echo = ros.script(
-        "echo", "echo_sub.py", "microexp_msgs/msg/AuPrediction", "/microexp/au_predictions"
+        "echo",
+        "echo_sub.py",
+        "microexp_msgs/msg/AuPrediction",
+        "/microexp/au_predictions",
+        "--wait-publishers",
+        "1",
     )
     debug = ros.script(
-        "debug", "echo_sub.py", "sensor_msgs/msg/Image", "/microexp/debug", "--qos", "sensor_data"
+        "debug",
+        "echo_sub.py",
+        "sensor_msgs/msg/Image",
+        "/microexp/debug",
+        "--qos",
+        "sensor_data",
+        "--wait-publishers",
+        "1",
     )
     echo.wait_for("ready")
     debug.wait_for("ready")
@@ -96,7 +108,12 @@ def test_face_box_tracked_from_an_image_topic(ros: RosLauncher, tmp_path: Path) 
     node = ros.node("inference_node", "inference_node", "--params-file", str(params))
     node.wait_for(r"ready: .* crop tracked", timeout_s=60)
     echo = ros.script(
-        "echo", "echo_sub.py", "microexp_msgs/msg/AuPrediction", "/microexp/au_predictions"
+        "echo",
+        "echo_sub.py",
+        "microexp_msgs/msg/AuPrediction",
+        "/microexp/au_predictions",
+        "--wait-publishers",
+        "1",
     )
     echo.wait_for("ready")
     pub = ros.script("pub", "event_stream_pub.py", "/davis/events", "--seconds", "0.5",

@@ -23,7 +23,8 @@ sim s01 1 & sim s02 2 & wait
 sim s03 3 & sim s04 4 & wait
 sim s05 5
 echo "== export ($(date +%T))"
-[ -e "$out/dataset/manifest.csv" ] || microexp export "$out"/bags/s0? -o "$out/dataset" --no-progress
+[ -e "$out/dataset/manifest.csv" ] || microexp export "$out"/bags/s0? -o "$out/dataset" \
+  --config config/dataset/export_synthetic.yaml --no-progress
 train() {
   local name=$1 cfg
   cfg=$(mktemp --suffix=.yaml)

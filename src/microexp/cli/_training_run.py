@@ -30,8 +30,12 @@ def run_training(
     train: Callable[..., dict[str, Any]],
 ) -> tuple[dict[str, Any], Path]:
     """``train(load_config(--config), run dir, ...)``: the run's summary and its directory.
-    Progress bars only when asked for and stderr is a terminal."""
+    Progress bars only when asked for and stderr is a terminal. Large blocks stay in glibc's heap
+    (:mod:`microexp.train.allocator`: half the CPU of a training step otherwise goes to mmap)."""
+    from microexp.train.allocator import keep_large_blocks_in_heap
+
     cfg = load_config(args.config)
+    keep_large_blocks_in_heap()
     out = Path(args.out) if args.out else Path("runs") / Path(args.config).stem
     summary = train(
         cfg, out, resume=args.resume, progress=not args.no_progress and sys.stderr.isatty()

@@ -34,11 +34,6 @@ log = logging.getLogger(__name__)
 WORKER_ENV = {
     # idle OpenMP threads sleep instead of spinning (a busy 2-core machine)
     "OMP_WAIT_POLICY": "PASSIVE",
-    # glibc keeps the SNN's large activation buffers in the heap instead of an mmap per tensor
-    # that the kernel must zero again on every step: measured here, one T=32 batch-8 training
-    # step went from 0.56 s user + 0.70 s system to 0.53 s user + 0.01 s system
-    "MALLOC_MMAP_THRESHOLD_": str(1 << 30),
-    "MALLOC_TRIM_THRESHOLD_": str(1 << 30),
 }
 """Environment of the worker processes (read at their start), unless the user set these."""
 
@@ -65,9 +60,11 @@ def fold_subjects(dataset: Path) -> list[str]:
 def _train_part(cfg: TrainConfig, out: str, threads: int, messages: Any | None) -> dict[str, Any]:
     import torch
 
+    from microexp.train.allocator import keep_large_blocks_in_heap
     from microexp.train.loso import train_loso
 
     torch.set_num_threads(threads)
+    keep_large_blocks_in_heap()  # this worker process is ours: half a step's CPU otherwise
     logging.getLogger("torch._library.triton").setLevel(logging.ERROR)  # "Triton not available"
 
     def on_epoch(subject: str, epoch: int, stats: dict[str, float]) -> None:

@@ -71,7 +71,7 @@ def main() -> None:
         ax.set_xscale("log")
         ax.set_xlabel(f"pixels of the {CROP}×{CROP} crop the AU changes (log scale)")
         ax.set_ylabel("LOSO accuracy (%)")
-        ax.set_title(f"Per-AU accuracy vs motion footprint ({args.per_class})", fontsize=9)
+        ax.set_title(f"Per-AU LOSO accuracy vs motion footprint (run {args.per_class.parent.name})", fontsize=9)
         ax.grid(alpha=0.3)
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)

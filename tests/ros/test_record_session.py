@@ -132,7 +132,10 @@ def test_sim_session_records_every_camera_and_the_protocol_to_the_end(
         main = [s for s in segments if s.run == "main"]
         assert [s.label for s in main] == ["AU12", "AU45", "AU4"]
         assert [s.run for s in segments].count("demo") == 1
-        assert all(s.valid and s.perform_start_ns > 0 and s.end_ns > 0 for s in segments)
+        assert all(s.valid and s.perform_start_ns > 0 and s.end_ns > 0 for s in segments), [
+            (s.run, s.label, s.attempt, s.valid, s.reason, s.perform_start_ns, s.end_ns)
+            for s in segments
+        ]
         # the recording holds the whole session: cameras before its start and after its end
         first_ns = {
             t: min(r.log_time_ns for r in reader.messages(topics=[t])) for t in CAMERA_TYPES

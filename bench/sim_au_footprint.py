@@ -3,7 +3,7 @@
 The footprint of an AU is the number of DAVIS pixels whose log intensity changes by more than a
 contrast threshold (default 0.2, a typical DVS threshold) between the neutral face and the AU at
 ``--intensity``, scaled to the crop (face box = 2 × head half-height × (1 + 2 × 0.15 margin)),
-averaged over the simulated subjects. With ``--per-class RUNDIR/per_class.csv`` (from
+averaged over the simulated subjects; crop size and margin are the exporter's defaults. With ``--per-class RUNDIR/per_class.csv`` (from
 ``microexp train``) it prints the accuracy next to it and plots accuracy against footprint.
 
 Run: python bench/sim_au_footprint.py [--subjects 5] [--per-class RUN/per_class.csv] [--plot PNG]
@@ -18,23 +18,33 @@ from pathlib import Path
 import numpy as np
 
 from microexp.aus import CATALOG, PAPER_AU_CODES
+from microexp.dataset.config import DetectorConfig, ExportConfig
 from microexp.sim.au_motion import FaceParams, face_params
 from microexp.sim.face import FaceRenderer
 from microexp.sim.subject import Subject
 
-WIDTH, HEIGHT, CROP, MARGIN = 346, 260, 64, 0.15
+WIDTH, HEIGHT = 346, 260  # DAVIS346
+CROP, MARGIN = ExportConfig().crop_size, DetectorConfig().margin
 
 
-def footprint(code: str, subjects: list[Subject], intensity: float, threshold: float) -> float:
+class SubjectView:
+    """One subject's renderer, neutral log image and crop scale (rendered once, reused per AU)."""
+
+    def __init__(self, subject: Subject) -> None:
+        self.renderer = FaceRenderer(subject, width=WIDTH, height=HEIGHT)
+        self.neutral = np.log(self.renderer.render(FaceParams()) + 1e-3)
+        box = subject.scale * HEIGHT * (1 + 2 * MARGIN)  # head height + the detector margin
+        self.px_scale = (CROP / box) ** 2
+
+
+def footprint(code: str, views: list[SubjectView], intensity: float, threshold: float) -> float:
     """Mean number of crop pixels whose log intensity moves by more than ``threshold``."""
-    counts = []
-    for s in subjects:
-        renderer = FaceRenderer(s, width=WIDTH, height=HEIGHT)
-        neutral = np.log(renderer.render(FaceParams()) + 1e-3)
-        moved = renderer.render(face_params(dict.fromkeys(CATALOG[code].au_numbers, intensity)))
-        changed = np.abs(np.log(moved + 1e-3) - neutral) > threshold
-        box = 2 * s.scale * HEIGHT / 2 * (1 + 2 * MARGIN)
-        counts.append(changed.sum() * (CROP / box) ** 2)
+    params = face_params(dict.fromkeys(CATALOG[code].au_numbers, intensity))
+    counts = [
+        (np.abs(np.log(v.renderer.render(params) + 1e-3) - v.neutral) > threshold).sum()
+        * v.px_scale
+        for v in views
+    ]
     return float(np.mean(counts))
 
 
@@ -46,12 +56,12 @@ def main() -> None:
     parser.add_argument("--per-class", type=Path, help="per_class.csv of a microexp train run")
     parser.add_argument("--plot", type=Path, help="PNG: accuracy against footprint")
     args = parser.parse_args()
-    subjects = [Subject.from_seed(f"s{i:02d}", seed=i) for i in range(1, args.subjects + 1)]
+    views = [SubjectView(Subject.from_seed(f"s{i:02d}", seed=i)) for i in range(1, args.subjects + 1)]
     accuracy: dict[str, float] = {}
     if args.per_class:
         with args.per_class.open(newline="") as f:
             accuracy = {r["class"]: float(r["accuracy"]) for r in csv.DictReader(f) if r["accuracy"]}
-    rows = sorted((footprint(c, subjects, args.intensity, args.threshold), c) for c in PAPER_AU_CODES)
+    rows = sorted((footprint(c, views, args.intensity, args.threshold), c) for c in PAPER_AU_CODES)
     print(f"{'AU':6s} {'crop px changed':>16s}" + ("   accuracy" if accuracy else ""))
     for px, code in rows:
         acc = f"   {100 * accuracy[code]:7.1f} %" if code in accuracy else ""

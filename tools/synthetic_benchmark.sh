@@ -26,10 +26,16 @@ sim s05 5
 echo "== export ($(date +%T))"
 [ -e "$out/dataset/manifest.csv" ] || microexp export "$out"/bags/s0? -o "$out/dataset" \
   --config config/dataset/export_synthetic.yaml --no-progress
+# config/train/synthetic/NAME.yaml pointed at this run's dataset (a temporary file; prints its path)
+config_for() {
+  local cfg
+  cfg=$(mktemp --suffix=.yaml)
+  sed "s|^dataset: .*|dataset: $out/dataset|" "config/train/synthetic/$1.yaml" > "$cfg"
+  echo "$cfg"
+}
 train() {
   local name=$1 cfg
-  cfg=$(mktemp --suffix=.yaml)
-  sed "s|^dataset: .*|dataset: $out/dataset|" "config/train/synthetic/$name.yaml" > "$cfg"
+  cfg=$(config_for "$name")
   if [ -e "$out/runs/$name/results.json" ]; then :
   elif [ -e "$out/runs/$name" ]; then microexp train --config "$cfg" -o "$out/runs/$name" --resume --no-progress
   else microexp train --config "$cfg" -o "$out/runs/$name" --no-progress; fi > "$out/logs/$name.log" 2>&1
@@ -42,8 +48,7 @@ export OMP_NUM_THREADS=1  # (microexp train keeps large blocks in the heap itsel
 mkdir -p "$out/logs" "$out/runs"
 reconstruct() {
   local name=$1 cfg
-  cfg=$(mktemp --suffix=.yaml)
-  sed "s|^dataset: .*|dataset: $out/dataset|" "config/train/synthetic/$name.yaml" > "$cfg"
+  cfg=$(config_for "$name")
   [ -e "$out/runs/$name/table6.md" ] ||
     microexp reconstruct --config "$cfg" -o "$out/runs/$name" --no-progress > "$out/logs/$name.log" 2>&1
   echo "   $name: $(grep -m1 'PSNR' "$out/logs/$name.log" || echo "see $out/runs/$name/table6.md")"

@@ -37,3 +37,13 @@ def test_missing_required_and_invalid_values_fail(ros: RosLauncher, tmp_path: Pa
     assert status == 1 and "parameter mode is 'medium'; expected one of ['fast', 'slow']" in out
     status, out = _run(ros, tmp_path, {"name": "x", "rate_hz": -1.0})
     assert status == 1 and "rate_hz must be > 0, got -1.0" in out
+
+
+def test_drain_takes_every_message_already_delivered(ros: RosLauncher) -> None:
+    """What the recorder runs after SIGINT: messages DDS delivered but nobody took yet are not lost."""
+    proc = ros.script("drain", "drain_probe.py", "200")
+    assert proc.popen.wait(60) == 0, proc.output()
+    out = proc.output()
+    assert "acked True" in out, out
+    assert "taken before drain 0" in out, out
+    assert "drained 200" in out and "received 200 in order True" in out, out

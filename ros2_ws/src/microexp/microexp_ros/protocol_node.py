@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rclpy.duration import Duration
 from rclpy.node import Node
 from std_srvs.srv import Trigger
 
@@ -35,6 +36,8 @@ from microexp.protocol.sound import PygameAudio
 from microexp_ros._node_utils import msg_class, params_to_dataclass, qos_preset, run_node
 
 __all__ = ["COMMANDS", "ProtocolNode", "ProtocolNodeParams", "main", "to_msg"]
+
+_ACK_TIMEOUT_S = 5.0  # how long close() waits for subscribers to acknowledge the last events
 
 COMMANDS = ("pause", "resume", "redo", "skip", "abort")
 KEYS = {"p": "pause", "r": "resume", "d": "redo", "s": "skip", "a": "abort"}
@@ -222,6 +225,12 @@ class ProtocolNode(Node):
         return res
 
     def close(self) -> None:
+        # reliable events are resent until acknowledged, but only while this process lives: wait
+        # for every subscriber (the recorder) to hold the session's last events before exiting
+        if not self._pub.wait_for_all_acked(Duration(seconds=_ACK_TIMEOUT_S)):
+            self.get_logger().warning(
+                f"not every subscriber acknowledged the protocol events within {_ACK_TIMEOUT_S} s"
+            )
         self.display.close()
         if self.audio is not None:
             self.audio.close()

@@ -21,7 +21,13 @@ from microexp.recording import (
     adapt_qos,
     recorder_config_from_params,
 )
-from microexp_ros._node_utils import offered_qos, qos_preset, raw_subscription, run_node
+from microexp_ros._node_utils import (
+    drain_pending,
+    offered_qos,
+    qos_preset,
+    raw_subscription,
+    run_node,
+)
 
 __all__ = ["RecorderNode", "main"]
 
@@ -57,6 +63,7 @@ class RecorderNode(Node):
         self._subs: dict[str, Any] = {}
         self._diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._last_reasons: list[str] = []
+        self._received = 0
         self.create_timer(0.1, self._subscribe_discovered)
         self.create_timer(self.config.stats_period_s, self._publish_stats)
         self._subscribe_discovered()
@@ -96,6 +103,7 @@ class RecorderNode(Node):
         return lambda data: self._on_raw(topic, data)
 
     def _on_raw(self, topic: str, data: bytes) -> None:
+        self._received += 1
         before = self.core.state
         self.core.on_message(topic, data, self._now_ns())
         if before is RecorderState.WAITING and self.core.state is RecorderState.RECORDING:
@@ -130,6 +138,12 @@ class RecorderNode(Node):
                 )
             )
         self._diag.publish(arr)
+
+    def drain(self) -> None:
+        """After SIGINT: write what DDS already delivered (e.g. the protocol's last segment end)."""
+        n = drain_pending(self, progress=lambda: self._received)
+        if n:
+            self.get_logger().info(f"wrote {n} messages that were pending at shutdown")
 
     def close(self) -> None:
         snaps = self.core.close(now_ns=self._now_ns())

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from microexp.train.allocator import keep_large_blocks_in_heap
+
 __all__ = ["add_training_run_arguments", "run_training"]
 
 C = TypeVar("C")
@@ -32,8 +34,6 @@ def run_training(
     """``train(load_config(--config), run dir, ...)``: the run's summary and its directory.
     Progress bars only when asked for and stderr is a terminal. Large blocks stay in glibc's heap
     (:mod:`microexp.train.allocator`: half the CPU of a training step otherwise goes to mmap)."""
-    from microexp.train.allocator import keep_large_blocks_in_heap
-
     cfg = load_config(args.config)
     keep_large_blocks_in_heap()
     out = Path(args.out) if args.out else Path("runs") / Path(args.config).stem

@@ -43,7 +43,7 @@ wheels=(
   colcon-ros==0.5.0
   catkin-pkg==1.1.1
   empy==4.2.1
-  lark-parser==0.12.0
+  lark==1.3.1  # rosidl_parser and launch both import lark (Jazzy ships python3-lark 1.1)
 )
 
 hash_of() { sha256sum | cut -c1-16; }
@@ -73,6 +73,62 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$stamp"
 else
   echo "== ROS 2 Jazzy wheels: already installed"
+fi
+
+# 1b. The pure-Python ROS 2 tools that PyPI lacks: launch, launch_ros, the ros2 command (launch, run,
+#     topic, node, param, service, interface, pkg), launch_testing, launch_pytest and
+#     rosidl_runtime_py, at pinned jazzy commits, plus the composition_interfaces source that
+#     launch_ros imports (colcon-built below with our workspace). From a local mirror when one exists
+#     (MICROEXP_ROS_TOOLS=DIR holding wheels/*.whl and src/composition_interfaces: an offline
+#     machine; default ../shared/ros beside the repository), otherwise from the upstream sources.
+#     The wheels' metadata names ROS package names, not PyPI names: --no-deps, then their real
+#     PyPI dependencies by name.
+tools_deps=(osrf-pycommon==2.0.2 psutil==7.2.2 importlib-metadata==10.2.0 packaging pyyaml)
+tools_src=()
+declare -A tools_pins=(
+  [launch]="ros2/launch@09403fcebedb68dd259e9ab6b35bd8712b6596ec:launch launch_xml launch_yaml launch_testing launch_pytest"
+  [launch_ros]="ros2/launch_ros@62c56e53e86812023697fe330c83d327f54e7b18:launch_ros ros2launch launch_testing_ros"
+  [ros2cli]="ros2/ros2cli@de6cd27284937044d8dff47a617581c28865210c:ros2cli ros2pkg ros2run ros2topic ros2node ros2param ros2service ros2interface"
+  [rosidl_runtime_py]="ros2/rosidl_runtime_py@df2361f64ecb85f65f4bf22e804424e0f1ac4197:."
+)
+rcl_interfaces_pin=003987ecb81a32802ab27dd6d325b8c6b8b813cc
+mirror=${MICROEXP_ROS_TOOLS:-$root/../shared/ros}
+if [ -d "$mirror/wheels" ] && [ -d "$mirror/src/composition_interfaces" ]; then
+  mirror=$(cd "$mirror" && pwd)
+  tools_want=$( { printf '%s\n' "${tools_deps[@]}"; sha256sum "$mirror"/wheels/*.whl; } | hash_of)
+  tools_src=("$mirror/src/composition_interfaces")
+else
+  mirror=""
+  tools_want=$( { printf '%s\n' "${tools_deps[@]}" "${tools_pins[@]}" "$rcl_interfaces_pin"; } | hash_of)
+  tools_src=("$out/src/rcl_interfaces/composition_interfaces")
+fi
+tstamp=$venv/.microexp_ros_tools
+if [ "$(cat "$tstamp" 2>/dev/null)" != "$tools_want" ] || [ ! -d "${tools_src[0]}" ]; then
+  if [ -n "$mirror" ]; then
+    echo "== installing the ROS 2 launch/ros2cli tools from $mirror"
+    "$py" -m pip install -q --no-deps "$mirror"/wheels/*.whl
+  else
+    echo "== installing the ROS 2 launch/ros2cli tools from their upstream sources (pinned jazzy commits)"
+    specs=()
+    for repo in "${!tools_pins[@]}"; do
+      entry=${tools_pins[$repo]}
+      url=${entry%%:*}
+      for sub in ${entry#*:}; do
+        name=$([ "$sub" = . ] && echo "$repo" || echo "$sub")
+        frag=$([ "$sub" = . ] && echo "" || echo "#subdirectory=$sub")
+        specs+=("$name @ git+https://github.com/${url}${frag}")
+      done
+    done
+    "$py" -m pip install -q --no-deps "${specs[@]}"
+    rm -rf "$out/src/rcl_interfaces"
+    git init -q "$out/src/rcl_interfaces"
+    git -C "$out/src/rcl_interfaces" fetch -q --depth 1 https://github.com/ros2/rcl_interfaces "$rcl_interfaces_pin"
+    git -C "$out/src/rcl_interfaces" checkout -q FETCH_HEAD
+  fi
+  "$py" -m pip install -q "${tools_deps[@]}" 2>&1 | { grep -v '^WARNING: Location' || true; }
+  echo "$tools_want" >"$tstamp"
+else
+  echo "== ROS 2 launch/ros2cli tools: already installed"
 fi
 
 # 2. The wheels' exported CMake files name their build machine's interpreter paths: point them at
@@ -115,7 +171,7 @@ inputs=()
 for d in ros2_ws/src tests/ros/replicas src/microexp/bagio/msgdefs launch config; do
   [ -d "$root/$d" ] && inputs+=("$d")
 done
-src_hash=$(cd "$root" && { printf '%s\n' "$venv" "$want"; find "${inputs[@]}" -type f \
+src_hash=$(cd "$root" && { printf '%s\n' "$venv" "$want" "$tools_want" "${tools_src[@]}"; find "${inputs[@]}" -type f \
   ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 -r sha256sum; } | hash_of)
 bstamp=$out/.built
 if [ "$(cat "$bstamp" 2>/dev/null)" != "$src_hash" ] || [ ! -f "$out/install/setup.bash" ]; then
@@ -128,7 +184,7 @@ if [ "$(cat "$bstamp" 2>/dev/null)" != "$src_hash" ] || [ ! -f "$out/install/set
     export _ROS_WHEELS_BOOTSTRAP_COMPLETE=1
     export LD_LIBRARY_PATH=$venv/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     colcon --log-base "$out/log" build \
-      --base-paths ros2_ws/src tests/ros/replicas \
+      --base-paths ros2_ws/src tests/ros/replicas "${tools_src[@]}" \
       --build-base "$out/build" --install-base "$out/install" \
       --event-handlers console_cohesion- console_direct- status- summary+ \
       --cmake-args -DBUILD_TESTING=OFF "-DPython3_EXECUTABLE=$py" "-DPYTHON_EXECUTABLE=$py" \

@@ -11,6 +11,6 @@ bash tools/install.sh "$root/.venv"
 bash tools/setup_ros.sh "$root/.venv"
 # shellcheck disable=SC1091
 . "$root/.venv/bin/activate"
-echo "== ruff"; ruff check src tests bench tools
+echo "== ruff"; ruff check src tests bench tools ros2_ws launch
 echo "== mypy"; mypy
 echo "== pytest"; python -m pytest "$@"

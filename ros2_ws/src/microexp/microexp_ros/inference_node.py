@@ -104,7 +104,9 @@ class InferenceNode(Node):
             qos_preset("sensor_data", depth=100),
         )
         self._pub = self.create_publisher(
-            AuPrediction, p.predictions_topic, qos_preset("reliable", depth=100)  # 3 s at 33 ms
+            AuPrediction,
+            p.predictions_topic,
+            qos_preset("reliable", depth=100),  # 3 s at 33 ms
         )
         self._debug = (
             self.create_publisher(Image, p.debug_image_topic, qos_preset("sensor_data"))

@@ -10,6 +10,7 @@ All logic is in :mod:`microexp.protocol`; this node only wires parameters, timer
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,8 +140,9 @@ class ProtocolNode(Node):
         self._pub = self.create_publisher(
             self._event_cls, "/microexp/protocol", qos_preset("reliable", depth=100)
         )
+        self._session_cls = msg_class("microexp_msgs/msg/SessionInfo")
         self._session_pub = self.create_publisher(
-            msg_class("microexp_msgs/msg/SessionInfo"), "/microexp/session", qos_preset("latched")
+            self._session_cls, "/microexp/session", qos_preset("latched")
         )
         self._publish_session()
         self.display = self._display()
@@ -150,11 +152,7 @@ class ProtocolNode(Node):
             self.engine, renderer=renderer, display=self.display, fps=self.p.fps, audio=self.audio
         )
         for name in COMMANDS:
-            self.create_service(
-                Trigger,
-                SERVICE_PREFIX + name,
-                lambda req, res, name=name: self._on_command(name, res),
-            )
+            self.create_service(Trigger, SERVICE_PREFIX + name, self._command_callback(name))
         self._start_ns = self.clock.now_ns() + round(self.p.start_delay_s * 1e9)
         self._started = False
         self._timer = self.create_timer(1.0 / self.p.fps, self._on_frame)
@@ -186,8 +184,11 @@ class ProtocolNode(Node):
             except ProtocolError as err:
                 self.get_logger().warning(str(err))
 
+    def _command_callback(self, name: str) -> Callable[[Any, Any], Any]:
+        return lambda _req, res: self._on_command(name, res)
+
     def _publish_session(self) -> None:
-        msg = self._session_pub.msg_type()
+        msg = self._session_cls()
         _stamp(msg, self.clock.now_ns())
         s = self.session
         msg.subject_id, msg.session_id, msg.plan_name = s.subject_id, s.session_id, s.plan_name

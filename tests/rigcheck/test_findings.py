@@ -41,7 +41,11 @@ def _install(prefix: Path, package: str, executable: str, version: str) -> None:
 
 def test_expectations_follow_the_rig(drivers: list[CameraExpectation]) -> None:
     davis, evk4, webcam = drivers
-    assert (davis.fqn, evk4.fqn, webcam.fqn) == ("/dv_ros2_capture", "/event_camera", "/gscam_publisher")
+    assert (davis.fqn, evk4.fqn, webcam.fqn) == (
+        "/dv_ros2_capture",
+        "/event_camera",
+        "/gscam_publisher",
+    )
     assert [(t.name, t.qos, t.must_publish) for t in davis.topics] == [
         ("/davis/events", "reliable", True),
         ("/davis/image", "reliable", False),
@@ -66,7 +70,9 @@ def test_installed_drivers_pass_and_missing_ones_say_how_to_get_them(
     shutil.rmtree(prefix / "lib" / "gscam")
     (finding,) = static_findings(drivers, prefixes=[prefix])
     assert (finding.severity, finding.camera) == ("error", "webcam")
-    assert "gscam/gscam_node" in finding.subject and "apt install ros-$ROS_DISTRO-gscam" in finding.fix
+    assert (
+        "gscam/gscam_node" in finding.subject and "apt install ros-$ROS_DISTRO-gscam" in finding.fix
+    )
     assert exit_status([finding], strict=False) == 1
     report = format_report([finding], expectations=drivers, live=False)
     assert report.splitlines()[-1].startswith("rig check FAILED (cameras davis, evk4, webcam)")
@@ -92,7 +98,11 @@ def _healthy(drivers: list[CameraExpectation]) -> GraphSnapshot:
         "/davis/image": ("/dv_ros2_capture", "sensor_msgs/msg/Image", True),
         "/davis/trigger": ("/dv_ros2_capture", "dv_ros2_msgs/msg/Trigger", True),
         "/evk4/events": ("/event_camera", "event_camera_msgs/msg/EventPacket", False),
-        "/webcam/image_raw/compressed": ("/gscam_publisher", "sensor_msgs/msg/CompressedImage", True),
+        "/webcam/image_raw/compressed": (
+            "/gscam_publisher",
+            "sensor_msgs/msg/CompressedImage",
+            True,
+        ),
     }
     return GraphSnapshot(
         nodes=frozenset(e.fqn for e in drivers) | {"/rig_check"},
@@ -150,7 +160,9 @@ def test_each_fault_is_named_with_a_fix(drivers: list[CameraExpectation]) -> Non
     assert "ignores the configured value" in found[("evk4", "parameter serial")].problem
     assert "evk4.yaml" in found[("evk4", "parameter serial")].fix
     gone = found[("webcam", "node /gscam_publisher")]
-    assert "not running after 20 s" in gone.problem and "/webcam/image_raw/compressed" in gone.problem
+    assert (
+        "not running after 20 s" in gone.problem and "/webcam/image_raw/compressed" in gone.problem
+    )
     assert "gscam/gscam_node" in gone.fix
 
 

@@ -55,10 +55,22 @@ def test_real_cameras_graph(rig) -> None:  # type: ignore[no-untyped-def]
         "camera:davis",
         "camera:evk4",
         "camera:webcam",
+        "rig_check",
         "protocol",
         "recorder",
         "sync_monitor",
     ]
+    check = graph[3]
+    assert isinstance(check, NodeSpec) and (check.package, check.executable) == (
+        "microexp",
+        "rig_check",
+    )
+    assert check.param_dict() == {
+        "rig_dir": str(RIG_DIR),
+        "cameras": ("davis", "evk4", "webcam"),
+        "sim": False,
+    }
+    assert check.param_files() == [RIG_DIR / "rig_check.yaml"]
     davis = graph[0]
     assert isinstance(davis, NodeSpec) and (davis.package, davis.executable) == (
         "dv_ros2_capture",
@@ -67,7 +79,7 @@ def test_real_cameras_graph(rig) -> None:  # type: ignore[no-untyped-def]
     assert ("camera/events", "/davis/events") in davis.remappings
     evk4 = graph[1]
     assert isinstance(evk4, NodeSpec) and evk4.remappings == (("~/events", "/evk4/events"),)
-    rec = graph[4]
+    rec = graph[5]
     assert isinstance(rec, NodeSpec)
     params = rec.param_dict()
     assert params["output"] == "/data/P07_s2"
@@ -82,6 +94,12 @@ def test_real_cameras_graph(rig) -> None:  # type: ignore[no-untyped-def]
     )
     assert cfg.spec("/microexp/session").qos == "latched"
     assert cfg.spec("/evk4/events").has_seq
+    # the recorder subscribes with the QoS each real driver offers (rig.yaml)
+    assert (cfg.spec("/evk4/events").qos, cfg.spec("/davis/events").qos) == (
+        "sensor_data",
+        "reliable",
+    )
+    assert cfg.spec("/webcam/image_raw/compressed").qos == "reliable"
     assert "/microexp/ground_truth" not in params["topics"]  # type: ignore[operator]
 
 
@@ -119,7 +137,17 @@ def test_rosbag2_recorder_uses_the_qos_override_file(rig) -> None:  # type: igno
 
 def test_no_cameras(rig) -> None:  # type: ignore[no-untyped-def]
     graph = _record(rig, "cameras:=none", "protocol:=false", "sync_monitor:=false")
-    assert [e.role for e in graph] == ["recorder"]
+    assert [e.role for e in graph] == ["recorder"]  # nothing to check
+
+
+def test_rig_check_checks_the_simulated_cameras_or_is_skipped(rig) -> None:  # type: ignore[no-untyped-def]
+    graph = _record(rig, "sim:=true", "cameras:=evk4", "protocol:=false")
+    assert [e.role for e in graph] == ["camera:evk4", "rig_check", "recorder", "sync_monitor"]
+    check = graph[1]
+    assert isinstance(check, NodeSpec)
+    assert check.param_dict()["sim"] is True and check.param_dict()["cameras"] == ("evk4",)
+    skipped = _record(rig, "sim:=true", "cameras:=evk4", "protocol:=false", "rig_check:=false")
+    assert [e.role for e in skipped] == ["camera:evk4", "recorder", "sync_monitor"]
 
 
 def test_infer_graph(rig) -> None:  # type: ignore[no-untyped-def]

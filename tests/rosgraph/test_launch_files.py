@@ -74,6 +74,7 @@ def test_shared_launch_glue_declares_args_and_starts_the_graph() -> None:
         "__future__",
         "os",
         "collections",
+        "functools",
         "pathlib",
         "typing",
         "ament_index_python",
@@ -91,6 +92,10 @@ def test_shared_launch_glue_declares_args_and_starts_the_graph() -> None:
         "ExecuteProcess",
         "load_rig",
         "SetEnvironmentVariable",
+        # the rig check gates the rest of the graph: on its exit, the rest or a shutdown
+        "OnProcessExit",
+        "RegisterEventHandler",
+        "MicroexpError",
     } <= _calls(tree)
     text = SHARED.read_text()
     assert "ROS_AUTOMATIC_DISCOVERY_RANGE" in text

@@ -56,6 +56,7 @@ setup(
             "inference_node = microexp_ros.inference_node:main",
             "recorder = microexp_ros.recorder_node:main",
             "sync_monitor = microexp_ros.sync_monitor_node:main",
+            "rig_check = microexp_ros.rig_check_node:main",
         ],
     },
 )

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "report": "microexp.cli.report_cmd",
     "protocol": "microexp.cli.protocol_cmd",
     "launch": "microexp.cli.launch_cmd",
+    "rig": "microexp.cli.rig_cmd",
 }
 
 

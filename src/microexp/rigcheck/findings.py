@@ -27,6 +27,10 @@ __all__ = [
 
 Severity = Literal["error", "warning"]
 
+PARAMS_GRACE_S = 10.0
+"""How long the check keeps asking a running node for its parameters before it reports that it
+could not list them (a warning) instead of waiting for the full timeout."""
+
 _BUILD_OURS = "run tools/setup_ros.sh and source .ros_build/setup.bash (or colcon build ros2_ws)"
 
 
@@ -37,6 +41,7 @@ class Finding:
     subject: str  # what is wrong: an executable, a parameter, a topic, a node
     problem: str
     fix: str
+    settled: bool = True  # False: waiting longer could clear it (a node or message still to come)
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,7 @@ def _node_findings(exp: CameraExpectation, snap: GraphSnapshot) -> list[Finding]
                 f"node {exp.fqn}",
                 f"not running after {snap.waited_s:.0f} s (so nothing publishes {topics})",
                 f"start {exp.node.package}/{exp.node.executable} as {exp.fqn}; {how}",
+                settled=False,
             )
         ]
     declared = snap.params.get(exp.fqn)
@@ -173,6 +179,8 @@ def _node_findings(exp: CameraExpectation, snap: GraphSnapshot) -> list[Finding]
                 f"parameters of {exp.fqn}",
                 "could not be listed (its parameter services did not answer)",
                 "check again when the node is idle: ros2 param list " + exp.fqn,
+                # a loaded node may not answer for long: past the grace time, report and go on
+                settled=snap.waited_s >= PARAMS_GRACE_S,
             )
         ]
     return [
@@ -182,6 +190,7 @@ def _node_findings(exp: CameraExpectation, snap: GraphSnapshot) -> list[Finding]
             f"parameter {key}",
             f"the running {exp.fqn} does not know it, so it ignores the configured value",
             "fix the key in " + ", ".join(str(p) for p in exp.node.param_files()),
+            settled=False,  # a node may declare late (gscam, on its pipeline thread)
         )
         for key in sorted(set(exp.configured) - declared)
     ]
@@ -206,6 +215,7 @@ def _topic_findings(exp: CameraExpectation, snap: GraphSnapshot) -> list[Finding
                     )
                     if remapped
                     else f"check that {exp.fqn} publishes it (rig.yaml topics)",
+                    settled=False,
                 )
             )
             continue
@@ -245,6 +255,7 @@ def _topic_findings(exp: CameraExpectation, snap: GraphSnapshot) -> list[Finding
                     f"no message within {snap.waited_s:.0f} s",
                     "is the camera connected, powered and seeing light? read the driver's log "
                     "(a DAVIS with a non-empty sync_device_list waits for those cameras forever)",
+                    settled=False,
                 )
             )
     return out

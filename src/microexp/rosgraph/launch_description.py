@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from microexp.errors import MicroexpError
 from microexp.rosgraph.args import arg_specs, args_from_strings
 from microexp.rosgraph.rig import RigConfig, load_rig
-from microexp.rosgraph.spec import LaunchEntity, NodeSpec
+from microexp.rosgraph.spec import GATE_ROLE, LaunchEntity, NodeSpec
 
 __all__ = ["graph_launch_description", "installed_rig_dir"]
 
@@ -28,16 +30,31 @@ def installed_rig_dir() -> Path:
     return Path(get_package_share_directory("microexp")) / "config" / "rig"
 
 
+def _after_gate(name: str, rest: list[Any], event: Any, _context: Any) -> list[Any]:
+    """Once the gate (the rig check) exited: the rest of the graph; or, when it failed, an error
+    that ``ros2 launch`` logs ("Caught exception in launch: ...") before it shuts the graph down
+    and exits with status 1."""
+    if event.returncode == 0:
+        return rest
+    raise MicroexpError(
+        f"{name} failed (exit {event.returncode}): not recording; its report above says what "
+        "to fix (rig_check:=false skips the check)"
+    )
+
+
 def _to_actions(
     context: Any, args_cls: type[A], graph_fn: Callable[[A, RigConfig], list[LaunchEntity]]
 ) -> list[Any]:
-    from launch.actions import ExecuteProcess
+    from launch.actions import ExecuteProcess, RegisterEventHandler
+    from launch.event_handlers import OnProcessExit
     from launch.substitutions import LaunchConfiguration
     from launch_ros.actions import Node
 
     values = {a.name: LaunchConfiguration(a.name).perform(context) for a in arg_specs(args_cls)}
     graph = graph_fn(args_from_strings(args_cls, values), load_rig(installed_rig_dir()))
     actions: list[Any] = []
+    gate: tuple[Any, int] | None = None  # the gate's action and its index in actions
+    gate_name = ""
     for e in graph:
         if isinstance(e, NodeSpec):
             params = [
@@ -60,7 +77,15 @@ def _to_actions(
             )
         else:
             actions.append(ExecuteProcess(cmd=list(e.cmd), name=e.name, output="screen"))
-    return actions
+        if e.role == GATE_ROLE and gate is None:
+            gate, gate_name = (actions[-1], len(actions)), e.name
+    if gate is None:
+        return actions
+    action, cut = gate
+    handler = OnProcessExit(
+        target_action=action, on_exit=partial(_after_gate, gate_name, actions[cut:])
+    )
+    return [*actions[:cut], RegisterEventHandler(handler)]
 
 
 def graph_launch_description(

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from microexp.errors import ConfigError
-from microexp.rosgraph.spec import LaunchEntity, ProcessSpec
+from microexp.rosgraph.spec import GATE_ROLE, LaunchEntity, ProcessSpec
 
 __all__ = ["GraphRunner", "ament_prefixes", "entity_argv", "find_executable", "ros_env"]
 
@@ -78,13 +78,17 @@ def entity_argv(entity: LaunchEntity, *, prefixes: Sequence[Path], params_dir: P
 @dataclass
 class GraphRunner:
     """Start every entity of a graph; :meth:`wait` until SIGINT/SIGTERM or until a ``stop_on`` role
-    exits; :meth:`stop` sends SIGINT (then SIGKILL after ``grace_s``) in reverse start order."""
+    exits; :meth:`stop` sends SIGINT (then SIGKILL after ``grace_s``) in reverse start order.
+
+    A gate (role :data:`GATE_ROLE`, the rig check) holds back what follows it: :meth:`start`
+    waits for it, and when it fails stops what it started; :meth:`wait` then returns its status."""
 
     graph: Sequence[LaunchEntity]
     env: Mapping[str, str]
     params_dir: Path
     grace_s: float = 15.0
     procs: list[tuple[LaunchEntity, subprocess.Popen[bytes]]] = field(default_factory=list)
+    gate_status: int = 0
 
     def commands(self) -> list[list[str]]:
         prefixes = ament_prefixes(self.env)
@@ -98,6 +102,26 @@ class GraphRunner:
             # own session: a terminal's Ctrl-C reaches only us, and we forward it once
             popen = subprocess.Popen(argv, env={**self.env, **extra}, start_new_session=True)
             self.procs.append((entity, popen))
+            if entity.role == GATE_ROLE and not self._passed(entity, popen):
+                return
+
+    def _passed(self, gate: LaunchEntity, popen: subprocess.Popen[bytes]) -> bool:
+        """Wait for the gate; on failure (or Ctrl-C) stop everything started so far."""
+        try:
+            status = popen.wait()
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        if status == 0:
+            return True
+        log.error(
+            "%s failed (exit %d): nothing more is started; its report above says what to fix",
+            gate.name,
+            status,
+        )
+        self.gate_status = status
+        self.stop()
+        return False
 
     def wait(
         self,
@@ -109,6 +133,8 @@ class GraphRunner:
         """Block until interrupted or a ``stop_on`` role (or every process) exits; then stop all
         (after ``settle_s``, so that the recorder receives the last messages of the session).
         Returns 0, or the first non-zero exit status of a process that ended by itself."""
+        if self.gate_status:
+            return self.gate_status
         interrupted = False
 
         def _on_signal(_signum: int, _frame: object) -> None:

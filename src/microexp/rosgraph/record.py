@@ -8,7 +8,7 @@ from typing import Literal
 
 from microexp.rosgraph.cameras import camera_driver_node, select_cameras, sim_camera_node
 from microexp.rosgraph.rig import RigConfig, RigTopic
-from microexp.rosgraph.spec import LaunchEntity, NodeSpec, ProcessSpec
+from microexp.rosgraph.spec import GATE_ROLE, LaunchEntity, NodeSpec, ProcessSpec
 
 __all__ = ["RecordArgs", "bag_path", "record_graph", "recorded_topics"]
 
@@ -43,6 +43,13 @@ class RecordArgs:
             "help": "ours (consent/camera gate, loss counts) or rosbag2 (ros2 bag record + QoS overrides)"
         },
     )
+    rig_check: bool = field(
+        default=True,
+        metadata={
+            "help": "check the started cameras first (microexp rig check) and record only if "
+            "they pass; false skips it"
+        },
+    )
     sync_monitor: bool = field(default=True, metadata={"help": "start the sync monitor"})
     protocol: bool = field(default=True, metadata={"help": "start the protocol node"})
 
@@ -71,11 +78,26 @@ def recorded_topics(args: RecordArgs, rig: RigConfig) -> list[RigTopic]:
 def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
     """The nodes and processes of one recording session, in start order."""
     graph: list[LaunchEntity] = []
-    for cam in _cameras(args, rig):
+    cameras = _cameras(args, rig)
+    for cam in cameras:
         if args.sim:
             graph.append(sim_camera_node(rig, cam, {"camera": cam, "subject": args.subject}))
         else:
             graph.append(camera_driver_node(rig, cam, condition=_CAMS))
+    if args.rig_check and cameras:
+        graph.append(
+            NodeSpec(
+                package="microexp",
+                executable="rig_check",
+                name="rig_check",
+                parameters=(
+                    rig.file("rig_check.yaml"),
+                    {"rig_dir": str(rig.directory), "cameras": tuple(cameras), "sim": args.sim},
+                ),
+                condition="rig_check",
+                role=GATE_ROLE,
+            )
+        )
     if args.protocol:
         graph.append(
             NodeSpec(

@@ -6,7 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LaunchEntity", "NodeSpec", "ParamValue", "ProcessSpec"]
+__all__ = ["GATE_ROLE", "LaunchEntity", "NodeSpec", "ParamValue", "ProcessSpec"]
+
+GATE_ROLE = "rig_check"
+"""The role of a gate: both runners start what follows it only once it exited with status 0, and
+stop the graph (with its status) otherwise."""
 
 ParamValue = str | int | float | bool | tuple[str, ...] | tuple[int, ...] | tuple[float, ...]
 

@@ -23,9 +23,13 @@ SIM_YAML = RIG_DIR / "sim.yaml"
 
 
 def _sim(ros: RosLauncher, camera: str, *extra: str) -> RosProc:
-    proc = ros.node(f"sim_{camera}", "sim_camera", "--params-file", str(SIM_YAML), *extra)
-    proc.wait_for(r"sim_camera \w+ .*publishing", timeout_s=60)
-    return proc
+    return ros.node(f"sim_{camera}", "sim_camera", "--params-file", str(SIM_YAML), *extra)
+
+
+def _publishing(*procs: RosProc) -> None:
+    """Started together, waited for together (each imports and renders for seconds)."""
+    for proc in procs:
+        proc.wait_for(r"sim_camera \w+ .*publishing", timeout_s=60)
 
 
 def _rig_check(ros: RosLauncher, *args: str, timeout_s: float = 120) -> tuple[int, str]:
@@ -40,26 +44,28 @@ def _rig_check(ros: RosLauncher, *args: str, timeout_s: float = 120) -> tuple[in
     return int(status), proc.output()
 
 
+@pytest.mark.slow
 def test_healthy_simulated_cameras_pass(ros: RosLauncher) -> None:
-    _sim(ros, "davis")
-    _sim(ros, "evk4")
-    status, out = _rig_check(ros, "--sim", "--cameras", "davis,evk4", "--timeout-s", "60")
+    _publishing(*(_sim(ros, camera) for camera in ("davis", "evk4", "webcam")))
+    status, out = _rig_check(ros, "--sim", "--timeout-s", "60")
     assert status == 0, out
-    assert "rig check OK (simulated cameras davis, evk4): running and publishing" in out
-    assert "3 topic(s) with the expected type and QoS" in out
+    assert "rig check OK (simulated cameras davis, evk4, webcam): running and publishing" in out
+    assert "4 topic(s) with the expected type and QoS" in out
     assert "ERROR" not in out
 
 
+@pytest.mark.slow
 def test_missing_silent_mistyped_and_wrong_qos_cameras_fail_with_fixes(ros: RosLauncher) -> None:
     # DAVIS: up, but every message dropped (the simulator drops all but one in 10 million messages): silent
-    _sim(ros, "davis", "-p", "drop_rate:=0.9999999")
+    davis = _sim(ros, "davis", "-p", "drop_rate:=0.9999999")
     # EVK4: the simulator's topic moved away; in its place a reliable EventArray publisher
-    _sim(ros, "evk4", "-r", "/evk4/events:=/evk4/elsewhere")
+    evk4 = _sim(ros, "evk4", "-r", "/evk4/events:=/evk4/elsewhere")
     wrong = ros.script(
         "wrong", "fixture_pub.py", "event_array", "/evk4/events", "--count", "100000",
         "--period", "0.05", "--qos", "reliable",
     )  # fmt: skip
     wrong.wait_for("published 0")
+    _publishing(davis, evk4)
     # webcam: never started
     status, out = _rig_check(ros, "--sim", "--timeout-s", "12")
     assert status == 1, out
@@ -109,6 +115,7 @@ def _silent_davis_rig(tmp_path: Path) -> Path:
     return rig
 
 
+@pytest.mark.slow
 def test_launch_record_refuses_to_record_when_the_check_fails(
     ros: RosLauncher, tmp_path: Path
 ) -> None:
@@ -130,6 +137,7 @@ def test_launch_record_refuses_to_record_when_the_check_fails(
     assert "[recorder]" not in text and "[protocol" not in text
 
 
+@pytest.mark.slow
 def test_ros2_launch_refuses_to_record_when_a_camera_topic_has_the_wrong_qos(
     ros: RosLauncher, tmp_path: Path
 ) -> None:

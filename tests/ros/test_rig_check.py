@@ -84,6 +84,26 @@ def test_missing_silent_mistyped_and_wrong_qos_cameras_fail_with_fixes(ros: RosL
     assert "/davis/image" not in out
 
 
+@pytest.mark.slow
+def test_a_parameter_the_running_camera_node_does_not_know_fails(
+    ros: RosLauncher, tmp_path: Path
+) -> None:
+    rig = tmp_path / "rig"
+    shutil.copytree(RIG_DIR, rig)
+    sim = yaml.safe_load(SIM_YAML.read_text())
+    sim["sim_webcam"]["ros__parameters"]["frame_rate"] = 30.0  # the node's parameter is fps
+    (rig / "sim.yaml").write_text(yaml.safe_dump(sim))
+    webcam = ros.node("sim_webcam", "sim_camera", "--params-file", str(rig / "sim.yaml"))
+    _publishing(webcam)
+    status, out = _rig_check(
+        ros, "--sim", "--cameras", "webcam", "--rig", str(rig), "--timeout-s", "8"
+    )
+    assert status == 1, out
+    assert "ERROR: webcam: parameter frame_rate: the running /sim_webcam does not know it" in out
+    assert f"fix: fix the key in {rig / 'sim.yaml'}" in out
+    assert "1 problem(s)" in out
+
+
 def test_offline_check_finds_a_misspelt_driver_key(tmp_path: Path, ros_env: dict[str, str]) -> None:
     rig = tmp_path / "rig"
     shutil.copytree(RIG_DIR, rig)

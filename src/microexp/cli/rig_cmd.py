@@ -23,7 +23,7 @@ from microexp.rigcheck import (
     rig_expectations,
     static_findings,
 )
-from microexp.rosgraph import ament_prefixes, find_executable, load_rig, ros_env
+from microexp.rosgraph import ament_prefixes, default_rig_dir, find_executable, load_rig, ros_env
 
 __all__ = ["HELP", "configure", "run"]
 
@@ -53,7 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> RigCheckConfig:
-    rig_dir = args.rig.resolve() if args.rig else load_rig().directory
+    rig_dir = args.rig.resolve() if args.rig else default_rig_dir()
     return RigCheckConfig(
         rig_dir=str(rig_dir),
         cameras=tuple(c.strip() for c in args.cameras.split(",") if c.strip()),

@@ -183,3 +183,19 @@ def test_ros2_launch_refuses_to_record_when_a_camera_topic_has_the_wrong_qos(
     )
     assert not out.exists()
     assert "recorder-" not in text  # launch names processes <executable>-<n>: never started
+
+
+def test_bad_arguments_are_reported_before_anything_runs(
+    tmp_path: Path, ros_env: dict[str, str]
+) -> None:
+    def check(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "microexp.cli.main", "rig", "check", *args],
+            env=ros_env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    proc = check("--rig", str(tmp_path / "nowhere"))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("ERROR: ") and "nowhere/rig.yaml" in proc.stderr
+    proc = check("--cameras", "davis,thermal")
+    assert proc.returncode == 1 and "unknown camera(s) ['thermal']" in proc.stderr

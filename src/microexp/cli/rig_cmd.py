@@ -67,10 +67,11 @@ def run(args: argparse.Namespace) -> int:
     config = _config(args)
     env = ros_env(os.environ)
     prefixes = ament_prefixes(env)
+    # a bad rig folder, camera name or recorded list fails here, as ERROR: <file>: <problem>
+    expectations = rig_expectations(
+        load_rig(Path(config.rig_dir)), cameras=config.cameras, sim=config.sim
+    )
     if args.offline:
-        expectations = rig_expectations(
-            load_rig(Path(config.rig_dir)), cameras=config.cameras, sim=config.sim
-        )
         findings = static_findings(expectations, prefixes=prefixes)
         print(format_report(findings, expectations=expectations, live=False))
         return exit_status(findings, strict=config.strict)

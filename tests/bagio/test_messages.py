@@ -11,7 +11,7 @@ from microexp.errors import ConfigError
 
 TS = build_typestore()
 OURS = ["ProtocolEvent", "SessionInfo", "AuPrediction", "CameraSync", "SyncSummary",
-        "AuGroundTruth"]  # fmt: skip
+        "AuGroundTruth", "Consent"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", OURS)

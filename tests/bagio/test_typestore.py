@@ -11,7 +11,7 @@ from microexp.errors import ConfigError
 from .conftest import REAL_RIHS01
 
 OURS = ["ProtocolEvent", "SessionInfo", "AuPrediction", "CameraSync", "SyncSummary",
-        "AuGroundTruth"]  # fmt: skip
+        "AuGroundTruth", "Consent"]  # fmt: skip
 
 
 @pytest.mark.parametrize("distro", ["jazzy", "humble"])

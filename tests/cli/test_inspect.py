@@ -13,7 +13,8 @@ TOPIC = "/event_camera/events"
 def test_inspect_json_on_the_real_bag(real_bag: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", "--json", str(real_bag)]) == 0
     doc = json.loads(capsys.readouterr().out)  # exactly one JSON object
-    assert set(doc) == {"bag", "topics", "notes"}
+    assert set(doc) == {"bag", "topics", "consent", "notes"}
+    assert doc["consent"] is None  # a driver's test bag: no protocol, no consent recorded
     topic = doc["topics"][TOPIC]
     assert topic["type"] == "event_camera_msgs/msg/EventPacket"
     assert topic["messages"] == 517
@@ -33,6 +34,7 @@ def test_inspect_table(real_bag: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "event_camera_msgs/msg/EventPacket" in out
     assert "125,183" in out and "218,291" in out and "4,157" in out
     assert "lost msgs" in out
+    assert "consent: none recorded" in out
 
 
 def test_inspect_missing_bag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,8 @@ import numpy as np
 
 from microexp.bagio.messages import build_message, header, image
 from microexp.bagio.writer import BagWriter
+from microexp.consent.record import CONSENT_TOPIC, CONSENT_TYPE, consent_fields
+from microexp.consent.scope import ConsentScope
 from microexp.events.evt3 import Evt3Encoder
 from microexp.events.types import EVENT_DTYPE
 from microexp.protocol.events import EventKind, Phase
@@ -110,8 +112,14 @@ def write_session_bag(
     davis_gap_s: tuple[float, float] | None = None,
     evk4_sync_offset_ns: int | None = None,
     corrupt_davis_packets: tuple[int, ...] = (),
+    consent: ConsentScope | None = None,
+    session_consent: bool = True,
+    notes: str = "",
 ) -> SessionTruth:
     """A session bag: protocol + session info + DAVIS events/frames, EVK4 evt3, webcam rgb8.
+
+    ``consent``: a ``microexp_msgs/Consent`` record on /microexp/consent; None writes the layout
+    of bags from before consent scopes (``SessionInfo.consent`` = ``session_consent`` only).
 
     ``evk4_sync_offset_ns``: the EVK4 host clock runs that far ahead of the protocol clock (its
     header stamps are shifted), and a ``microexp_msgs/CameraSync`` on ``/microexp/sync`` says so.
@@ -140,9 +148,16 @@ def write_session_bag(
             glasses=False,
             lux=np.float32(300.0),
             lighting="daylight",
-            consent=True,
+            notes=notes,
+            consent=session_consent,
         )
         msgs.append((T0_NS, "/microexp/session", info))
+        if consent is not None:
+            bag.add_topic(CONSENT_TOPIC, CONSENT_TYPE, qos="latched")
+            record = build_message(
+                ts, CONSENT_TYPE, header=header(ts, stamp_ns=T0_NS), **consent_fields(consent)
+            )
+            msgs.append((T0_NS, CONSENT_TOPIC, record))
         if with_protocol:
             bag.add_topic("/microexp/protocol", "microexp_msgs/msg/ProtocolEvent")
 

@@ -87,12 +87,24 @@ def test_real_cameras_graph(rig) -> None:  # type: ignore[no-untyped-def]
         "/davis/events",
         "/evk4/events",
         "/webcam/image_raw/compressed",
+        "/microexp/consent",  # no recording without the consent record
     }  # type: ignore[arg-type]
     # the recorder's own validation accepts what the graph hands it
     cfg = recorder_config_from_params(
         {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
     )
     assert cfg.spec("/microexp/session").qos == "latched"
+    assert cfg.spec("/microexp/consent").qos == "latched"
+    protocol = next(e for e in graph if e.role == "protocol")
+    assert isinstance(protocol, NodeSpec)
+    # the protocol node checks the subject's consent against what each camera records
+    assert protocol.param_dict()["camera_modalities"] == (
+        "davis:events",
+        "davis:grey",
+        "evk4:events",
+        "webcam:rgb",
+    )
+    assert protocol.param_dict()["consent_file"] == ""
     assert cfg.spec("/evk4/events").has_seq
     # the recorder subscribes with the QoS each real driver offers (rig.yaml)
     assert (cfg.spec("/evk4/events").qos, cfg.spec("/davis/events").qos) == (
@@ -150,6 +162,20 @@ def test_rig_check_checks_the_simulated_cameras_or_is_skipped(rig) -> None:  # t
     assert [e.role for e in skipped] == ["camera:evk4", "recorder", "sync_monitor"]
 
 
+def test_protocol_without_cameras_checks_no_modality(rig) -> None:  # type: ignore[no-untyped-def]
+    protocol = next(e for e in _record(rig, "cameras:=none") if e.role == "protocol")
+    assert isinstance(protocol, NodeSpec) and "camera_modalities" not in protocol.param_dict()
+
+
+def test_consent_file_reaches_the_protocol_node(rig) -> None:  # type: ignore[no-untyped-def]
+    graph = _record(rig, "sim:=true", "cameras:=webcam", "consent_file:=/lab/P01.yaml")
+    protocol = next(e for e in graph if e.role == "protocol")
+    assert isinstance(protocol, NodeSpec)
+    params = protocol.param_dict()
+    assert (params["consent_file"], params["consent"]) == ("/lab/P01.yaml", False)
+    assert params["camera_modalities"] == ("webcam:rgb",)
+
+
 def test_infer_graph(rig) -> None:  # type: ignore[no-untyped-def]
     graph = infer_graph(InferArgs(sim=True, checkpoint="best.pt"), rig)
     infer = [e for e in graph if e.role == "inference"]
@@ -190,3 +216,12 @@ def test_rig_is_strict(tmp_path: Path) -> None:
         load_rig(tmp_path)
     with pytest.raises(ConfigError, match="cannot read the rig description"):
         load_rig(tmp_path / "nowhere")
+    doc["cameras"]["davis"]["driver"] = doc["cameras"]["davis"].pop("drivr")
+    doc["cameras"]["davis"]["topics"]["/davis/image"]["modality"] = "infrared"
+    (tmp_path / "rig.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError, match=r"/davis/image.modality: 'infrared' is not one of"):
+        load_rig(tmp_path)
+    del doc["cameras"]["davis"]["topics"]["/davis/image"]["modality"]
+    (tmp_path / "rig.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError, match=r"/davis/image: missing key\(s\) \['modality'\]"):
+        load_rig(tmp_path)

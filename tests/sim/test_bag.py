@@ -10,6 +10,7 @@ import pytest
 
 from microexp.bagio.event_topics import EventTopicDecoder
 from microexp.bagio.reader import open_bag
+from microexp.consent import Modality, scope_from_msg
 from microexp.protocol.plan import SessionPlan
 from microexp.sim.bag import write_session_bag
 from microexp.sim.camera_sim import CameraChunk
@@ -55,13 +56,14 @@ def test_topics_types_and_counts(written: tuple, session: SimulatedSession) -> N
         "/evk4/events": "event_camera_msgs/msg/EventPacket",
         "/webcam/image_raw": "sensor_msgs/msg/Image",
         "/microexp/session": "microexp_msgs/msg/SessionInfo",
+        "/microexp/consent": "microexp_msgs/msg/Consent",
         "/microexp/protocol": "microexp_msgs/msg/ProtocolEvent",
         "/microexp/ground_truth": "microexp_msgs/msg/AuGroundTruth",
     }
     duration = session.scene.duration_us / 1e6
     assert topics["/microexp/protocol"][1] == len(session.events)
     assert topics["/microexp/ground_truth"][1] == len(session.ground_truth) == 3
-    assert topics["/microexp/session"][1] == 1
+    assert topics["/microexp/session"][1] == topics["/microexp/consent"][1] == 1
     assert topics["/davis/image"][1] == int((duration - 0.01) * 25) + 1
     assert topics["/webcam/image_raw"][1] == int((duration - 1 / 60) * 30) + 1
     # one event message per non-empty 1 ms packet of sensor time; noise fills nearly all
@@ -103,10 +105,14 @@ def test_protocol_session_and_ground_truth_messages(
     with open_bag(path) as bag:
         msgs = {
             t: [bag.deserialize(r) for r in bag.messages(topics=[t])]
-            for t in ("/microexp/protocol", "/microexp/session", "/microexp/ground_truth")
+            for t in ("/microexp/protocol", "/microexp/session", "/microexp/ground_truth",
+                      "/microexp/consent")  # fmt: skip
         }
     info = msgs["/microexp/session"][0]
     assert (info.subject_id, info.consent, info.plan_name) == ("s03", True, "sim_tiny")
+    scope = scope_from_msg(msgs["/microexp/consent"][0], where="sim")
+    assert scope == session.consent and scope.session_id == info.session_id
+    assert scope.sharing == set(Modality) and "no person" in scope.form  # a simulated subject
     kinds = [int(m.kind) for m in msgs["/microexp/protocol"]]
     assert kinds == [int(e.kind) for e in session.events]
     gts = msgs["/microexp/ground_truth"]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from microexp.bagio.inspect import inspect_bag
 from microexp.bagio.reader import open_bag
 from microexp.cli.main import main
 
@@ -25,6 +26,27 @@ def test_sim_writes_a_bag_and_refuses_to_overwrite(
     assert jpeg.format == "jpeg" and bytes(jpeg.data[:2]) == b"\xff\xd8"
     assert main(args) == 1
     assert "ERROR:" in capsys.readouterr().err
+
+
+def test_sim_records_the_consent_file_given(
+    tiny_plan_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    consent = tmp_path / "s09.yaml"
+    consent.write_text(
+        "version: 1\nsubject_id: s09\nform: f v1\ngiven_on: 2026-01-01\n"
+        "valid_until: 2027-01-01\non_expiry: delete\nstudy: [events, grey]\nsharing: []\n"
+        "publication: []\n"
+    )
+    args = ["sim", "-o", str(tmp_path / "bag"), "--plan", str(tiny_plan_path), "--subject", "s09",
+            "--cameras", "davis", "--no-progress", "--davis-fps", "5", "--consent", str(consent)]  # fmt: skip
+    assert main(args) == 0
+    scope = inspect_bag(tmp_path / "bag", decode_events=False).consent
+    assert scope is not None and scope.study == {"events", "grey"} and scope.sharing == set()
+    assert scope.session_id == "sim-s09-0" and scope.on_expiry.value == "delete"
+    args[args.index("s09")] = "s10"
+    args[args.index(str(tmp_path / "bag"))] = str(tmp_path / "other")
+    assert main(args) == 1
+    assert "consent of subject 's09' for simulated subject 's10'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """What a bag holds: per topic the type and message count; per event topic the decoded event
 statistics (ON/OFF, triggers, first/last time, rate, lost messages by ``seq`` gap); per protocol
-topic the recorded segments. One streaming pass; the CLI (``microexp inspect``) only formats.
+topic the recorded segments; the subject's consent (``microexp_msgs/Consent``, or a pre-scope
+bag's ``SessionInfo.consent``). One streaming pass; the CLI (``microexp inspect``) only formats.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import numpy as np
 
 from microexp.bagio.event_topics import EVENT_TYPES, EventTopicDecoder
 from microexp.bagio.reader import BagReader, RawMessage, open_bag
-from microexp.errors import DecodeError
+from microexp.consent.record import CONSENT_TYPE, recorded_scope
+from microexp.consent.scope import ConsentScope
+from microexp.errors import ConfigError, DecodeError
 
 __all__ = [
     "PROTOCOL_EVENT",
@@ -28,6 +31,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROTOCOL_EVENT = "microexp_msgs/msg/ProtocolEvent"
+SESSION_INFO = "microexp_msgs/msg/SessionInfo"
 _KIND_SEGMENT_START, _KIND_SEGMENT_END, _KIND_ATTEMPT_INVALID = 3, 4, 7
 
 
@@ -99,11 +103,13 @@ class BagSummary:
     path: str
     topics: dict[str, TopicSummary] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    consent: ConsentScope | None = None  # None: no consent recorded
 
     def to_json(self) -> dict[str, Any]:
         return {
             "bag": self.path,
             "topics": {name: t.to_json() for name, t in self.topics.items()},
+            "consent": None if self.consent is None else self.consent.to_dict(),
             "notes": list(self.notes),
         }
 
@@ -135,8 +141,29 @@ def inspect_bag(path: Path | str, *, decode_events: bool = True) -> BagSummary:
                 span_s = (stats.t_last_us - stats.t_first_us) / 1e6
                 n = stats.events_on + stats.events_off
                 stats.event_rate_hz = n / span_s if span_s > 0 else 0.0
+        summary.consent = _consent(reader, summary)
         summary.notes = reader.notes + summary.notes
     return summary
+
+
+def _consent(reader: BagReader, summary: BagSummary) -> ConsentScope | None:
+    """The bag's consent record (the last Consent, else a pre-scope SessionInfo.consent)."""
+    last: dict[str, Any] = {}
+    for msgtype in (CONSENT_TYPE, SESSION_INFO):
+        topics = [n for n, t in summary.topics.items() if t.type == msgtype]
+        for raw in reader.messages(topics=topics) if topics else ():
+            msg = _protocol_message(reader, raw, summary)
+            if msg is not None:
+                last[msgtype] = msg
+    try:
+        return recorded_scope(
+            consent_msg=last.get(CONSENT_TYPE),
+            session_msg=last.get(SESSION_INFO),
+            where=f"{summary.path}: consent",
+        )
+    except ConfigError as err:
+        summary.notes.append(str(err))
+        return None
 
 
 def _add_event_message(summary: BagSummary, decoder: EventTopicDecoder, raw: RawMessage) -> None:

@@ -9,7 +9,9 @@ typestore. rosbags' ``Reader``/``AnyReader`` trust ``metadata.yaml`` and the bag
 what fails on real recordings: an empty ``storage_identifier``, ``ros2idl`` schemas it cannot parse,
 no metadata at all, or an MCAP without footer after a crash. Here the storage kind comes from the
 file (extension, then magic bytes), counts come from the storage itself, known types are decoded
-with our definitions (the bag's schema is used only for types we do not know), and a cut-off file is
+with our definitions (the bag's schema is used for types we do not know, and for a type whose
+recorded RIHS01 hash differs from ours when the bag carries its ``ros2msg`` definition: a bag
+written with another version of the message, e.g. ``microexp_msgs/Consent``), and a cut-off file is
 read up to its last complete chunk. Every such workaround is appended to :attr:`BagReader.notes` and
 logged as a warning.
 """
@@ -24,7 +26,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 import yaml
-from rosbags.typesys import get_types_from_idl, get_types_from_msg
+from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
 from microexp.bagio._mcap import MAGIC as MCAP_MAGIC
@@ -84,6 +86,7 @@ class BagReader:
         self._files: list[McapFile | SqliteFile] = []
         self._defs: dict[str, tuple[str, str]] = {}
         self._private_store: Typestore | None = None
+        self._foreign: dict[str, Typestore] = {}  # types whose hash differs: the bag's definition
         self._typestore = build_typestore(distro="jazzy")
         try:
             for file, kind in self._locate():
@@ -189,8 +192,26 @@ class BagReader:
         if not thash.startswith("RIHS01_") or msgtype not in self._typestore.fielddefs:
             return
         ours = self._typestore.hash_rihs01(msgtype)
-        if ours != thash:
-            self._note(f"{topic}: bag's {msgtype} hash {thash} differs from ours {ours}")
+        if ours == thash or msgtype in self._foreign:
+            return
+        encoding, text = self._defs.get(msgtype, ("", ""))
+        if encoding == "ros2msg":
+            store = get_typestore(Stores.ROS2_JAZZY)
+            try:
+                store.register(get_types_from_msg(text, msgtype))
+            except Exception as err:  # rosbags raises assorted errors on a bad definition
+                self._note(
+                    f"{topic}: bag's {msgtype} definition unusable ({err}); decoded with ours"
+                )
+                return
+            if store.hash_rihs01(msgtype) == thash:
+                self._foreign[msgtype] = store
+                self._note(
+                    f"{topic}: bag's {msgtype} hash {thash} differs from ours {ours}: decoded "
+                    "with the definition stored in the bag"
+                )
+                return
+        self._note(f"{topic}: bag's {msgtype} hash {thash} differs from ours {ours}")
 
     # -- public API ---------------------------------------------------------------------------
     @property
@@ -264,6 +285,8 @@ class BagReader:
             ) from err
 
     def _store_for(self, msgtype: str, topic: str) -> Typestore:
+        if msgtype in self._foreign:
+            return self._foreign[msgtype]
         if msgtype in self._typestore.fielddefs:
             return self._typestore
         if self._private_store is None:

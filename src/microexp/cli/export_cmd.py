@@ -1,13 +1,19 @@
-"""``microexp export BAG [BAG ...] -o DATASET [--force] [--config YAML]``: session bags → dataset."""
+"""``microexp export BAG [BAG ...] -o DATASET [--force] [--config YAML] [--modalities LIST]
+[--share --private LAB_DATASET]``: session bags → dataset, as each subject's consent allows."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
+from microexp.consent.scope import parse_modalities
 from microexp.dataset.config import load_export_config
+from microexp.dataset.consent_policy import ExportPolicy
 from microexp.dataset.export import export_bags
+from microexp.dataset.share import ShareKeys
+from microexp.errors import ConfigError
 
 __all__ = ["HELP", "configure", "run"]
 
@@ -28,17 +34,59 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace an existing dataset (never deletes a non-dataset directory)",
     )
+    parser.add_argument(
+        "--modalities",
+        metavar="LIST",
+        help="comma list of events, grey, rgb to write, each only where the subject's consent "
+        "allows it (default: every modality for a private export, events with --share)",
+    )
+    parser.add_argument(
+        "--share",
+        action="store_true",
+        help="a dataset to leave the lab: the sharing consent decides, events and labels only by "
+        "default (no frames, no crops), no notes or bag paths, subject and session ids re-keyed, "
+        "times from each session's start",
+    )
+    parser.add_argument(
+        "--private",
+        type=Path,
+        metavar="LAB_DATASET",
+        help="with --share: the lab's private export, which keeps the table of re-keyed ids",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = load_export_config(args.config)
+    today = dt.date.today()
+    mods = (
+        parse_modalities(
+            [m.strip() for m in args.modalities.split(",") if m.strip()], where="--modalities"
+        )
+        if args.modalities
+        else None
+    )
+    keys = None
+    if args.share:
+        if args.private is None:
+            raise ConfigError(
+                "--share needs --private LAB_DATASET: the lab's own export, where the table of "
+                "re-keyed subject ids is kept (never in the shared dataset)"
+            )
+        keys = ShareKeys(private=args.private, shared=args.output)
+        policy = ExportPolicy.share(today=today, modalities=mods)
+    elif args.private is not None:
+        raise ConfigError("--private is only used with --share")
+    else:
+        policy = ExportPolicy.private(today=today, modalities=mods)
     report = export_bags(
         args.bags,
         args.output,
         config=cfg,
         force=args.force,
         progress=not args.no_progress and sys.stderr.isatty(),
+        policy=policy,
+        share=keys,
     )
     print(report.text())
     print(f"dataset: {args.output}")

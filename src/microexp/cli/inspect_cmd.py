@@ -9,7 +9,10 @@ from microexp.bagio.inspect import BagSummary, inspect_bag
 
 __all__ = ["HELP", "configure", "format_table", "run"]
 
-HELP = "Summarise a rosbag2 bag: topics, event statistics, lost messages, protocol segments."
+HELP = (
+    "Summarise a rosbag2 bag: topics, event statistics, lost messages, protocol segments, the "
+    "subject's consent."
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -102,6 +105,10 @@ def format_table(summary: BagSummary) -> str:
         ]
         lines += ["", f"segments on {name}:"]
         lines += _table(["#", "label", "attempt", "start ns", "end ns", "ms", "valid"], rows)
+    lines += ["", "consent: " + (
+        summary.consent.describe() if summary.consent is not None
+        else "none recorded (no /microexp/consent, no SessionInfo with consent=true)"
+    )]  # fmt: skip
     if summary.notes:
         lines += ["", "notes:", *(f"  - {note}" for note in summary.notes)]
     return "\n".join(lines)

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "inspect": "microexp.cli.inspect_cmd",
     "sim": "microexp.cli.sim_cmd",
     "export": "microexp.cli.export_cmd",
+    "dataset": "microexp.cli.dataset_cmd",
     "import": "microexp.cli.import_cmd",
     "train": "microexp.cli.train_cmd",
     "reconstruct": "microexp.cli.reconstruct_cmd",

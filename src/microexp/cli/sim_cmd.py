@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from microexp.aus import PAPER_AU_CODES, lookup
+from microexp.consent.scope import load_consent
 from microexp.errors import ConfigError, OutputExistsError
 from microexp.protocol.plan import load_plan
 from microexp.sim.bag import seconds_progress, write_session_bag
@@ -77,6 +78,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--preview-labels", default=",".join(PAPER_AU_CODES),
         help="comma list of catalog codes in the apex grid (default: the paper's 21 AUs)",
     )  # fmt: skip
+    parser.add_argument(
+        "--consent", metavar="YAML", type=Path,
+        help="the consent record to write (default: a simulated subject's, every modality and use)",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -87,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         args.subject, seed=args.seed, style=args.style,
         lighting=Lighting(level=args.light, flicker_amp=args.flicker),
         blinks=not args.no_blinks, head_motion=not args.no_head_motion,
+        consent=load_consent(args.consent) if args.consent else None,
     )  # fmt: skip
     if args.preview:
         from microexp.sim.subject import Subject

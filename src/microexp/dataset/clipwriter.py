@@ -103,7 +103,9 @@ class EventSink:
 
 @dataclass
 class FrameSink:
-    """Frames of one camera for one clip, with face tracking and crops."""
+    """Frames of one camera for one clip, with face tracking and crops. With ``keep=False``
+    (frames the subject's consent does not let this dataset hold) the face is tracked, for the
+    event crops, and nothing is written."""
 
     directory: Path
     camera: str
@@ -116,10 +118,12 @@ class FrameSink:
     times_ns: list[int] = field(default_factory=list)
     boxes: list[npt.NDArray[np.int32]] = field(default_factory=list)
     shape: tuple[int, ...] = ()
+    keep: bool = True
 
     def add(self, image: npt.NDArray[np.uint8], stamp_ns: int) -> None:
-        if self.frames is None:
+        if not self.shape:
             self.shape = image.shape
+        if self.frames is None and self.keep:
             self.frames = NpyAppender(
                 self.directory / f"frames_{self.camera}.npy",
                 row_shape=image.shape,
@@ -148,19 +152,20 @@ class FrameSink:
                 max(1, round(box.h / scale)),
                 box.score,
             )
+        self.boxes.append(NO_BOX.copy() if box is None else box.as_array())
+        self.times_ns.append(stamp_ns)
+        if self.frames is None:
+            return
         self.frames.append(image[None])
         assert self.crops is not None
         if box is None:
-            self.boxes.append(NO_BOX.copy())
             self.crops.append(np.zeros((1, self.crop_size, self.crop_size), np.uint8))
         else:
-            self.boxes.append(box.as_array())
             self.crops.append(
                 crop_resize(
                     np.asarray(gray, dtype=np.uint8), box, self.crop_size, margin=self.margin
                 )[None]
             )
-        self.times_ns.append(stamp_ns)
 
     def median_box(self) -> Box | None:
         found = [b for b in self.boxes if b[2] > 0]
@@ -169,7 +174,8 @@ class FrameSink:
         m = np.median(np.stack(found), axis=0)
         return Box(round(m[0]), round(m[1]), max(1, round(m[2])), max(1, round(m[3])))
 
-    def close(self) -> None:
+    def close(self, *, time_origin_ns: int = 0) -> None:
+        """Finish the files (frame times written as ROS ns − ``time_origin_ns``)."""
         if self.frames is None:
             return
         self.frames.close()
@@ -177,7 +183,7 @@ class FrameSink:
         self.crops.close()
         atomic_write_npy(
             self.directory / f"frame_times_{self.camera}.npy",
-            np.asarray(self.times_ns, dtype=np.int64),
+            np.asarray(self.times_ns, dtype=np.int64) - time_origin_ns,
         )
         atomic_write_npy(
             self.directory / f"faces_{self.camera}.npy", np.stack(self.boxes).astype(np.int32)
@@ -244,11 +250,14 @@ class ClipWriter:
         acc.add_chunks(sink.chunks())
         return acc.frames()
 
-    def close_sinks(self) -> None:
+    def close_sinks(self, *, time_origin_ns: int = 0) -> None:
+        """Finish every sink; recorded absolute times (the h5 ``t0_ns``, frame times) count
+        from ``time_origin_ns`` (a shared dataset: the session start)."""
         for s in self.events.values():
+            s.t0_ns -= time_origin_ns
             s.close()
         for f in self.frames.values():
-            f.close()
+            f.close(time_origin_ns=time_origin_ns)
 
     def finish(self, label: dict[str, Any]) -> None:
         """Write label.json and the DONE marker, then rename ``.partial`` to the final name."""

@@ -8,9 +8,12 @@ Example (``config/dataset/export.yaml``)::
     protocol_topic: /microexp/protocol
     session_topic: /microexp/session
     cameras:
-      - {name: davis, events_topic: /davis/events, frames_topic: /davis/image}
-      - {name: evk4, events_topic: /evk4/events, frames_topic: ""}
-      - {name: webcam, events_topic: "", frames_topic: /webcam/image_raw}
+      - {name: davis, events_topic: /davis/events, frames_topic: /davis/image,
+         frame_clock: sensor, frames_modality: grey}
+      - {name: evk4, events_topic: /evk4/events, frames_topic: "", frame_clock: ros,
+         frames_modality: ""}
+      - {name: webcam, events_topic: "", frames_topic: /webcam/image_raw, frame_clock: ros,
+         frames_modality: rgb}
     detector: {kind: dlib_hog, every_n_frames: 5, hold_frames: 15, smoothing: 0.5, ...}
     box_source: {evk4: davis}
     view_mappings: {evk4: {source: davis, matrix: [[...], [...], [...]]}}
@@ -52,6 +55,9 @@ class CameraConfig:
     # clock of the frames' header.stamp: "ros" (host time: webcams) or "sensor" (the camera's own
     # clock, mapped like its events: dv-ros2 stamps DAVIS APS frames with the exposure start)
     frame_clock: Literal["ros", "sensor"] = "ros"
+    # what the frames are, for the subject's consent: "grey" (DAVIS346 APS), "rgb" (webcam
+    # video); "" for a camera without frames
+    frames_modality: Literal["", "grey", "rgb"] = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +85,9 @@ class ViewMappingConfig:
 
 def _default_cameras() -> tuple[CameraConfig, ...]:
     return (
-        CameraConfig("davis", "/davis/events", "/davis/image", "sensor"),
+        CameraConfig("davis", "/davis/events", "/davis/image", "sensor", "grey"),
         CameraConfig("evk4", "/evk4/events", ""),
-        CameraConfig("webcam", "", "/webcam/image_raw"),
+        CameraConfig("webcam", "", "/webcam/image_raw", "ros", "rgb"),
     )
 
 
@@ -110,6 +116,13 @@ class ExportConfig:
         names = [c.name for c in self.cameras]
         if len(set(names)) != len(names):
             raise ConfigError(f"camera names repeat: {names}")
+        for c in self.cameras:
+            if bool(c.frames_topic) != bool(c.frames_modality):
+                raise ConfigError(
+                    f"camera {c.name}: frames_modality {c.frames_modality!r} with frames_topic "
+                    f"{c.frames_topic!r}: a camera with frames says whether they are grey or rgb "
+                    "(the subject's consent decides per modality), one without says ''"
+                )
 
     @property
     def margin_ns(self) -> int:

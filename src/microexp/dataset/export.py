@@ -12,28 +12,46 @@ Each bag is read twice, the second time once over the sensor data:
 Clips are built in ``<id>.partial`` and renamed when complete (``DONE`` written last); a re-run
 skips finished clips and redoes unfinished ones. Existing outputs are never overwritten without
 ``force`` (:mod:`.output`).
+
+Consent (:mod:`.consent_policy`): each session's recorded consent decides which modalities are
+read and written; a session without consent, or whose consent ended, is refused. A shared
+export (``share`` keys given) re-keys subject and session ids, names bags by those ids, and
+counts times from each session's start (:mod:`.share`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
+from microexp.consent.scope import ConsentError
 from microexp.dataset.bagsource import BagSource, RawMsg
 from microexp.dataset.clipwriter import ClipWriter, is_complete
 from microexp.dataset.config import ExportConfig, config_to_dict
-from microexp.dataset.export_clips import ClipPlan, ExportReport, finish_clip, frame_sink, reject
+from microexp.dataset.consent_policy import ExportPolicy, SessionPermit
+from microexp.dataset.export_clips import (
+    ClipPlan,
+    ExportReport,
+    finish_clip,
+    frame_sink,
+    reject,
+    reject_reason,
+)
 from microexp.dataset.finalize import finalize_dataset
 from microexp.dataset.manifest import RejectRecord, make_clip_id
 from microexp.dataset.output import prepare_output
 from microexp.dataset.provenance import source_entry
 from microexp.dataset.segments import offset_ns, onset_ns, validate_segments
 from microexp.dataset.session import SessionData, read_session
+from microexp.dataset.share import ShareKeys
 from microexp.dataset.streams import CameraStream
+from microexp.dataset.withdrawal import load_withdrawals, withdrawn_on
 from microexp.errors import BagError, DecodeError, MicroexpError
 
 __all__ = ["ExportReport", "export_bags"]
@@ -48,33 +66,106 @@ def export_bags(
     config: ExportConfig,
     force: bool = False,
     progress: bool = False,
+    policy: ExportPolicy | None = None,
+    share: ShareKeys | None = None,
 ) -> ExportReport:
-    """Export every bag into the dataset ``out``; see the module docstring."""
+    """Export every bag into the dataset ``out``; see the module docstring.
+
+    ``policy``: what each session's consent lets this export write (default: a private export
+    of every modality the study allows, judged today). ``share``: re-key ids (a shared export;
+    give ``ExportPolicy.share``)."""
+    policy = policy or ExportPolicy.private(today=dt.date.today())
     report = ExportReport()
     t0 = time.perf_counter()
     missing = [str(b) for b in bags if not Path(b).exists()]
     if missing:
         raise BagError(f"bag(s) not found: {', '.join(missing)}")
     sources = [source_entry(Path(b)) for b in bags]
+    if share is not None:  # no lab path or bag name in a shared dataset
+        sources = [
+            {"name": f"bag-{i}", "bytes": s["bytes"], "sha256": s["sha256"]}
+            for i, s in enumerate(sources)
+        ]
     cfg_dict = config_to_dict(config)
-    prepare_output(out, kind="export", config=cfg_dict, sources=sources, force=force)
-    for bag in bags:
+    policy_dict = {
+        "use": policy.use.value,
+        "modalities": sorted(m.value for m in policy.modalities),
+    }
+    prepare_output(
+        out,
+        kind="export",
+        config={**cfg_dict, "consent_policy": policy_dict},
+        sources=sources,
+        force=force,
+    )
+    withdrawals = load_withdrawals(out)
+    for bag, source in zip(bags, sources, strict=True):
         try:
-            _export_bag(Path(bag), out, config, report, progress=progress)
+            _export_bag(
+                Path(bag),
+                out,
+                config,
+                report,
+                progress=progress,
+                policy=policy,
+                share=share,
+                source=source,
+                withdrawals=withdrawals,
+            )
         except MicroexpError as err:
             report.failures.append(str(err))
             log.error("%s", err)
     report.seconds = time.perf_counter() - t0
-    finalize_dataset(out, kind="export", config=cfg_dict, sources=sources, rejects=report.rejected)
+    extra: dict[str, Any] = {"consent_policy": policy_dict, "consent": report.consent}
+    if share is not None:
+        extra["share"] = {
+            "modalities": policy_dict["modalities"],
+            "ids": "subjects and sessions re-keyed; the table is kept in the lab's private export",
+            "times": "ns since each session's start (no absolute dates)",
+        }
+    finalize_dataset(
+        out,
+        kind="export",
+        config=cfg_dict,
+        sources=sources if share is None else report.shared_sources,
+        rejects=report.rejected,
+        extra=extra,
+    )
     return report
 
 
 def _export_bag(
-    bag: Path, out: Path, cfg: ExportConfig, report: ExportReport, *, progress: bool
+    bag: Path,
+    out: Path,
+    cfg: ExportConfig,
+    report: ExportReport,
+    *,
+    progress: bool,
+    policy: ExportPolicy,
+    share: ShareKeys | None,
+    source: Mapping[str, Any],
+    withdrawals: list[dict[str, Any]],
 ) -> None:
     with BagSource(bag) as src:
         try:
-            _export_source(src, bag, out, cfg, report, progress=progress)
+            session = read_session(src, cfg)
+            _refuse_withdrawn(bag, session.subject, withdrawals)
+            permit = policy.permit(session.consent, where=str(bag))
+            if permit.excluded:
+                report.excluded.append(permit.excluded)
+                return
+            _apply_identity(session, bag, share, source, report)
+            _refuse_withdrawn(bag, session.subject, withdrawals)
+            report.consent.append(
+                permit.record(
+                    subject=session.subject,
+                    session=session.session,
+                    source=session.source,
+                    shared=share is not None,
+                )
+            )
+            report.warnings.extend(permit.warnings)
+            _export_source(src, bag, out, cfg, report, session, permit, progress=progress)
         finally:
             for note in src.notes:
                 if "cut off" in note or "truncat" in note:
@@ -86,11 +177,49 @@ def _export_bag(
                     report.warnings.append(f"{bag}: {note}")
 
 
-def _export_source(
-    src: BagSource, bag: Path, out: Path, cfg: ExportConfig, report: ExportReport, *, progress: bool
+def _refuse_withdrawn(bag: Path, subject: str, withdrawals: list[dict[str, Any]]) -> None:
+    when = withdrawn_on(subject, withdrawals)
+    if when:
+        raise ConsentError(
+            f"{bag}: subject {subject} withdrew from this dataset on {when}; not exported "
+            "(`microexp dataset withdraw SUBJECT DATASET --bags DIR` lists the bags to delete)"
+        )
+
+
+def _apply_identity(
+    session: SessionData,
+    bag: Path,
+    share: ShareKeys | None,
+    source: Mapping[str, Any],
+    report: ExportReport,
 ) -> None:
-    session = read_session(src, cfg)
-    where = f"{bag.name} {cfg.protocol_topic}"
+    """The ids and time origin a session's files carry: the lab's, or re-keyed for sharing."""
+    if share is None:
+        session.source = bag.name
+        return
+    lab_subject = session.subject
+    session.subject = share.subject(lab_subject)
+    session.session = share.session(lab_subject, session.session)
+    session.source = f"{session.subject}_{session.session}"
+    session.time_origin_ns = min(e.stamp_ns for e in session.events)
+    session.shared = True
+    report.shared_sources.append(
+        {"name": session.source, "bytes": source["bytes"], "sha256": source["sha256"]}
+    )
+
+
+def _export_source(
+    src: BagSource,
+    bag: Path,
+    out: Path,
+    cfg: ExportConfig,
+    report: ExportReport,
+    session: SessionData,
+    permit: SessionPermit,
+    *,
+    progress: bool,
+) -> None:
+    where = f"{session.source} {cfg.protocol_topic}"
     plans: list[ClipPlan] = []
     checked, errors = validate_segments(session.segments, where=where)
     for seg, error in zip(checked, errors, strict=True):
@@ -112,18 +241,22 @@ def _export_source(
         )
     cams = []
     for c in cfg.cameras:
-        present = [t for t in (c.events_topic, c.frames_topic) if t and t in src.topics]
-        absent = [t for t in (c.events_topic, c.frames_topic) if t and t not in src.topics]
+        # topics the consent does not let this export read are never opened
+        events = c.events_topic if permit.reads_events(c) else ""
+        frames = c.frames_topic if permit.reads_frames(c) else ""
+        present = [t for t in (events, frames) if t and t in src.topics]
+        absent = [t for t in (events, frames) if t and t not in src.topics]
         if absent:
             report.warnings.append(f"{bag.name}: camera {c.name}: topic(s) {absent} not in the bag")
         if present:
             cs = CameraStream(
                 c.name,
-                c.events_topic if c.events_topic in src.topics else "",
-                c.frames_topic if c.frames_topic in src.topics else "",
+                events if events in src.topics else "",
+                frames if frames in src.topics else "",
                 session.sync_offsets_ns.get(c.name, 0),
                 cfg.offset_window_packets,
                 c.frame_clock,
+                keep_frames=permit.keeps_frames(c),
             )
             cs.attach(src)
             cams.append(cs)
@@ -185,13 +318,13 @@ def _stream(
         for p in [*active, *pending]:
             report.rejected.append(
                 RejectRecord(
-                    bag.name,
+                    session.source,
                     session.subject,
                     session.session,
                     p.segment.segment_index,
                     p.segment.attempt,
                     p.segment.label,
-                    f"bag unreadable here: {err}",
+                    reject_reason(session, f"bag unreadable here: {err}"),
                 )
             )
         return
@@ -243,4 +376,4 @@ def _route(
         img, stamp = cam.frame(src, msg)
         for p in active:
             if p.start_ns <= stamp < p.end_ns:
-                frame_sink(p, cam.name, cfg).add(img, stamp)
+                frame_sink(p, cam.name, cfg, keep=cam.keep_frames).add(img, stamp)

@@ -30,6 +30,9 @@ class ExportReport:
 
     written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)  # sessions the consent keeps out
+    consent: list[dict[str, Any]] = field(default_factory=list)  # dataset.json["consent"]
+    shared_sources: list[dict[str, Any]] = field(default_factory=list)  # re-keyed bag entries
     rejected: list[RejectRecord] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -46,6 +49,7 @@ class ExportReport:
             f"clips written: {len(self.written)}, skipped (already done): {len(self.skipped)}, "
             f"rejected: {len(self.rejected)}, failures: {len(self.failures)}"
         ]
+        lines += [f"  excluded by consent: {e}" for e in self.excluded]
         lines += [
             f"  rejected {r.source} segment {r.segment_index} attempt {r.attempt} "
             f"({r.label}): {r.reason}"
@@ -73,12 +77,30 @@ class ClipPlan:
     decode_errors: int = 0
 
 
+_SHAREABLE_REASONS = ("redo", "skip", "abort", "interrupted", "no end", "no perform window",
+                      "demo run (not exported)")  # fmt: skip
+
+
+def reject_reason(s: SessionData, reason: str) -> str:
+    """``reason`` as a dataset records it: in a shared dataset only the fixed words of the
+    protocol (an operator's free text, bag paths and absolute times stay in the lab)."""
+    if not s.shared or reason in _SHAREABLE_REASONS:
+        return reason
+    return "rejected (the reason is in the lab's private export)"
+
+
 def reject(
     report: ExportReport, src: Path, s: SessionData, seg: Segment, reason: str, *, error: bool
 ) -> None:
     report.rejected.append(
         RejectRecord(
-            src.name, s.subject, s.session, seg.segment_index, seg.attempt, seg.label, reason
+            s.source or src.name,
+            s.subject,
+            s.session,
+            seg.segment_index,
+            seg.attempt,
+            seg.label,
+            reject_reason(s, reason),
         )
     )
     if error:
@@ -87,7 +109,8 @@ def reject(
         )
 
 
-def frame_sink(p: ClipPlan, camera: str, cfg: ExportConfig) -> FrameSink:
+def frame_sink(p: ClipPlan, camera: str, cfg: ExportConfig, *, keep: bool = True) -> FrameSink:
+    """The clip's frame sink of ``camera`` (``keep=False``: faces tracked, nothing written)."""
     assert p.writer is not None
     sinks = p.writer.frames
     if camera not in sinks:
@@ -99,7 +122,7 @@ def frame_sink(p: ClipPlan, camera: str, cfg: ExportConfig) -> FrameSink:
             smoothing=d.smoothing,
         )
         sinks[camera] = FrameSink(
-            p.writer.dir, camera, tracker, cfg.crop_size, d.margin, d.max_side
+            p.writer.dir, camera, tracker, cfg.crop_size, d.margin, d.max_side, keep=keep
         )
     return sinks[camera]
 
@@ -163,9 +186,13 @@ def finish_clip(
                 f"{bag.name}: camera {c.name} ({c.events_topic or c.frames_topic}) has no data in "
                 f"segment {seg.segment_index} attempt {seg.attempt} [{p.start_ns}, {p.end_ns}) ns"
             )
-    w.close_sinks()
-    for name, sink in w.frames.items():
-        if sink.median_box() is None:  # the crops of this camera are blank: say so, don't train on it
+    origin = session.time_origin_ns
+    w.close_sinks(time_origin_ns=origin)
+    kept = {n: f for n, f in w.frames.items() if f.keep}
+    for name, sink in kept.items():
+        if (
+            sink.median_box() is None
+        ):  # the crops of this camera are blank: say so, don't train on it
             report.warnings.append(
                 f"{bag.name}: camera {name}: no face found in any frame of segment "
                 f"{seg.segment_index} attempt {seg.attempt}; its crops are blank "
@@ -181,7 +208,7 @@ def finish_clip(
             ),
         )
         boxes[name] = {"box": [box.x, box.y, box.w, box.h], "source": how}
-    sensors = sorted(set(w.events) | set(w.frames))
+    sensors = sorted(set(w.events) | set(kept))
     counts = {n: s.count for n, s in w.events.items()}
     record = ClipRecord(
         clip_id=p.clip_id,
@@ -190,8 +217,8 @@ def finish_clip(
         label=seg.label,
         au_numbers=";".join(str(n) for n in seg.au_numbers),
         attempt=seg.attempt,
-        start_ns=p.start_ns,
-        end_ns=p.end_ns,
+        start_ns=p.start_ns - origin,
+        end_ns=p.end_ns - origin,
         duration_s=round((p.end_ns - p.start_ns) / 1e9, 6),
         sensors=";".join(sensors),
         lighting=session.lighting,
@@ -200,7 +227,7 @@ def finish_clip(
         events_davis=counts.get("davis", 0),
         events_evk4=counts.get("evk4", 0),
         noisy=False,
-        source=bag.name,
+        source=session.source,
         dir=f"clips/{p.clip_id}",
     )
     label = {
@@ -211,28 +238,30 @@ def finish_clip(
         "au_numbers": list(seg.au_numbers),
         "segment_index": seg.segment_index,
         "attempt": seg.attempt,
-        "start_ns": p.start_ns,
-        "end_ns": p.end_ns,
-        "onset_ns": onset_ns(seg),
-        "offset_ns": offset_ns(seg),
-        "segment_start_ns": seg.start_ns,
-        "segment_end_ns": seg.end_ns,
+        "start_ns": p.start_ns - origin,
+        "end_ns": p.end_ns - origin,
+        "onset_ns": onset_ns(seg) - origin,
+        "offset_ns": offset_ns(seg) - origin,
+        "segment_start_ns": seg.start_ns - origin,
+        "segment_end_ns": seg.end_ns - origin,
         "lighting": session.lighting,
         "lux": None if np.isnan(session.lux) else float(session.lux),
         "glasses": session.glasses,
         "sensors": sensors,
         "events": counts,
-        "frames": {n: len(f.times_ns) for n, f in w.frames.items()},
+        "frames": {n: len(f.times_ns) for n, f in kept.items()},
         "sensor_size": {n: [by_name[n].width, by_name[n].height] for n in w.events},
         "event_face_box": boxes,
-        "time_offset_ns": {
-            c.name: c.estimator.offset_ns - c.sync_offset_ns for c in cams if c.events_topic
+        "time_offset_ns": {  # sensor µs · 1000 + this = the times above
+            c.name: c.estimator.offset_ns - c.sync_offset_ns - origin
+            for c in cams
+            if c.events_topic
         },
         "sync_offset_ns": {c.name: c.sync_offset_ns for c in cams},
         "decode_errors": p.decode_errors,
         "slice_us": cfg.slice_us,
         "crop_size": cfg.crop_size,
-        "source": bag.name,
+        "source": session.source,
         "manifest": asdict(record),
     }
     w.finish(label)

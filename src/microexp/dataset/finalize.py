@@ -12,6 +12,7 @@ from microexp.dataset.manifest import ClipRecord, RejectRecord, write_manifest, 
 from microexp.dataset.provenance import write_dataset_json
 from microexp.dataset.splits import write_splits
 from microexp.dataset.summary import write_summary
+from microexp.dataset.withdrawal import load_withdrawals
 
 __all__ = ["collect_records", "finalize_dataset"]
 
@@ -36,6 +37,9 @@ def finalize_dataset(
     extra: Mapping[str, Any] | None = None,
 ) -> list[ClipRecord]:
     records = collect_records(out)
+    # withdrawals stay on record when an export is resumed (the subject's data stays out)
+    withdrawals = load_withdrawals(out)
+    kept = {"withdrawals": withdrawals} if withdrawals else {}
     write_manifest(out / "manifest.csv", records)
     write_rejects(out / "rejects.csv", rejects)
     write_splits(out / "splits.json", records)
@@ -45,6 +49,6 @@ def finalize_dataset(
         kind=kind,
         config=config,
         sources=sources,
-        extra={"clips": len(records), "rejected": len(rejects), **(extra or {})},
+        extra={"clips": len(records), "rejected": len(rejects), **(extra or {}), **kept},
     )
     return records

@@ -1,4 +1,6 @@
-"""First pass over a session bag: the small topics (protocol, session info, sync offsets)."""
+"""First pass over a session bag: the small topics (protocol, session info, consent, sync
+offsets). A bag from before consent scopes (``SessionInfo.consent`` only) reads as
+:func:`~microexp.consent.scope.legacy_scope`."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from microexp.consent.record import CONSENT_TYPE, recorded_scope
+from microexp.consent.scope import ConsentScope
 from microexp.dataset.bagsource import BagSource
 from microexp.dataset.config import ExportConfig
 from microexp.dataset.segments import Segment, segments_from_events
-from microexp.errors import BagError
+from microexp.errors import BagError, ConfigError
 from microexp.protocol.events import ProtocolEvent, event_from_msg, session_from_msg
 
 __all__ = ["CAMERA_SYNC", "SYNC_SUMMARY", "SessionData", "read_session"]
@@ -34,6 +38,11 @@ class SessionData:
     segments: list[Segment] = field(default_factory=list)
     sync_offsets_ns: dict[str, int] = field(default_factory=dict)  # camera time − protocol time
     events: list[ProtocolEvent] = field(default_factory=list)
+    consent: ConsentScope | None = None  # None: no consent recorded (or consent=false)
+    # what the dataset's files name and count from (set by the export; re-keyed when shared)
+    source: str = ""  # the bag's name, or "<subject>_<session>" in a shared dataset
+    time_origin_ns: int = 0  # subtracted from every ROS time written (shared: session start)
+    shared: bool = False  # written into a dataset that leaves the lab
 
 
 def read_session(src: BagSource, cfg: ExportConfig) -> SessionData:
@@ -53,15 +62,18 @@ def read_session(src: BagSource, cfg: ExportConfig) -> SessionData:
         if cfg.session_topic in src.topics
         else [t for t, ty in src.topics.items() if ty == SESSION_INFO]
     )
+    session_topics += [t for t, ty in src.topics.items() if ty == CONSENT_TYPE]
     events: list[ProtocolEvent] = []
     offsets: dict[str, list[int]] = {}
-    info = None
+    info = info_msg = consent_msg = None
     for msg in src.messages([cfg.protocol_topic, *sync_topics, *session_topics]):
         m = src.deserialize(msg)
         if msg.topic == cfg.protocol_topic:
             events.append(event_from_msg(m))
         elif msg.msgtype == SESSION_INFO:
-            info = session_from_msg(m)
+            info, info_msg = session_from_msg(m), m
+        elif msg.msgtype == CONSENT_TYPE:
+            consent_msg = m
         elif msg.msgtype == CAMERA_SYNC:
             offsets.setdefault(str(m.camera), []).append(int(m.offset_ns))
         else:
@@ -86,6 +98,15 @@ def read_session(src: BagSource, cfg: ExportConfig) -> SessionData:
         segments=segments_from_events(events),
         sync_offsets_ns={c: int(np.median(v)) for c, v in offsets.items()},
     )
+    try:
+        scope = recorded_scope(consent_msg=consent_msg, session_msg=info_msg, where=where)
+    except ConfigError as err:
+        raise BagError(str(err)) from err
+    if scope is not None and scope.subject_id and scope.subject_id != subject:
+        raise BagError(
+            f"{where}: consent record of subject {scope.subject_id!r} in a session of {subject!r}"
+        )
+    data.consent = scope
     if info is not None:
         data.lighting, data.lux, data.glasses = info.lighting, info.lux, info.glasses
     else:

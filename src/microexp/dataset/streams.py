@@ -102,6 +102,7 @@ class CameraStream:
     sync_offset_ns: int
     window: int
     frame_clock: str = "ros"
+    keep_frames: bool = True  # False: frames only locate the face (consent), nothing written
     decoder: EventMessageDecoder | None = None
     estimator: OffsetEstimator = field(init=False)
     width: int = 0

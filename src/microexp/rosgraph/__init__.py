@@ -11,7 +11,13 @@ from microexp.rosgraph.process import (
     find_executable,
     ros_env,
 )
-from microexp.rosgraph.record import RecordArgs, bag_path, record_graph, recorded_topics
+from microexp.rosgraph.record import (
+    RecordArgs,
+    bag_path,
+    camera_modalities,
+    record_graph,
+    recorded_topics,
+)
 from microexp.rosgraph.rig import CameraRig, RigConfig, RigTopic, default_rig_dir, load_rig
 from microexp.rosgraph.spec import LaunchEntity, NodeSpec, ParamValue, ProcessSpec
 
@@ -31,6 +37,7 @@ __all__ = [
     "arg_specs",
     "args_from_strings",
     "bag_path",
+    "camera_modalities",
     "default_rig_dir",
     "entity_argv",
     "find_executable",

@@ -10,7 +10,7 @@ from microexp.rosgraph.cameras import camera_driver_node, select_cameras, sim_ca
 from microexp.rosgraph.rig import RigConfig, RigTopic
 from microexp.rosgraph.spec import GATE_ROLE, LaunchEntity, NodeSpec, ProcessSpec
 
-__all__ = ["RecordArgs", "bag_path", "record_graph", "recorded_topics"]
+__all__ = ["RecordArgs", "bag_path", "camera_modalities", "record_graph", "recorded_topics"]
 
 _CAMS = "cameras"
 PROTOCOL_TOPIC = "/microexp/protocol"
@@ -25,7 +25,17 @@ class RecordArgs:
     plan: str = field(default="demo_3au", metadata={"help": "protocol plan name or YAML path"})
     consent: bool = field(
         default=False,
-        metadata={"help": "the subject gave informed consent (no recording starts without it)"},
+        metadata={
+            "help": "shorthand for a consent file: study-only consent for every modality, no "
+            "sharing or publication, no review date"
+        },
+    )
+    consent_file: str = field(
+        default="",
+        metadata={
+            "help": "the subject's consent YAML (scope per modality and use; "
+            "config/consent/example.yaml); no recording starts without consent:=true or this"
+        },
     )
     output_dir: str = field(default="recordings", metadata={"help": "folder that receives the bag"})
     cameras: tuple[str, ...] = field(
@@ -75,6 +85,18 @@ def recorded_topics(args: RecordArgs, rig: RigConfig) -> list[RigTopic]:
     return topics
 
 
+def camera_modalities(args: RecordArgs, rig: RigConfig) -> tuple[str, ...]:
+    """``camera:modality`` of every recorded camera topic that shows the face (the protocol
+    node checks them against the subject's consent)."""
+    out: list[str] = []
+    for cam in _cameras(args, rig):
+        for t in rig.cameras[cam].topics:
+            item = f"{cam}:{t.modality}"
+            if (t.sim or not args.sim) and t.modality not in ("", "none") and item not in out:
+                out.append(item)
+    return tuple(out)
+
+
 def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
     """The nodes and processes of one recording session, in start order."""
     graph: list[LaunchEntity] = []
@@ -99,6 +121,7 @@ def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
             )
         )
     if args.protocol:
+        mods = camera_modalities(args, rig)
         graph.append(
             NodeSpec(
                 package="microexp",
@@ -111,12 +134,15 @@ def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
                         "session_id": args.session,
                         "plan": args.plan,
                         "consent": args.consent,
+                        "consent_file": args.consent_file,
                         "headless": args.sim,
                         # the session starts once the recorder records (it subscribes to the
                         # protocol topic then) and the sync monitor listens; it ends the graph
                         "wait_for_subscribers": 1 + int(args.sync_monitor),
                         "shutdown_on_end": True,
                     },
+                    # an empty list has no parameter type in a params file: left out then
+                    {"camera_modalities": mods} if mods else {},
                 ),
                 condition="protocol",
                 role="protocol",

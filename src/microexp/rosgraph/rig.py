@@ -21,6 +21,7 @@ class RigTopic:
     qos: str  # auto | reliable | sensor_data | latched
     wait: bool  # recording waits for it
     sim: bool  # the simulator publishes it too
+    modality: str = ""  # camera topics: what it records of the face (events, grey, rgb, none)
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,20 @@ def _keys(
     return dict(obj)
 
 
-def _topics(obj: Any, where: str) -> tuple[RigTopic, ...]:
+_MODALITIES = ("events", "grey", "rgb", "none")
+
+
+def _topics(obj: Any, where: str, *, camera: bool = False) -> tuple[RigTopic, ...]:
+    keys = {"type", "qos", "wait", "sim"} | ({"modality"} if camera else set())
     if not isinstance(obj, Mapping):
-        raise ConfigError(f"{where}: expected a mapping of topic -> {{type, qos, wait, sim}}")
+        raise ConfigError(f"{where}: expected a mapping of topic -> {sorted(keys)}")
     out = []
     for name, spec in obj.items():
-        d = _keys(spec, f"{where}.{name}", {"type", "qos", "wait", "sim"})
+        d = _keys(spec, f"{where}.{name}", keys)
+        if camera and d["modality"] not in _MODALITIES:
+            raise ConfigError(
+                f"{where}.{name}.modality: {d['modality']!r} is not one of {list(_MODALITIES)}"
+            )
         if d["qos"] not in ("auto", "reliable", "sensor_data", "latched"):
             raise ConfigError(
                 f"{where}.{name}.qos: {d['qos']!r} is not auto/reliable/sensor_data/latched"
@@ -90,7 +99,14 @@ def _topics(obj: Any, where: str) -> tuple[RigTopic, ...]:
         if not str(name).startswith("/"):
             raise ConfigError(f"{where}: topic {name!r} must be absolute")
         out.append(
-            RigTopic(str(name), str(d["type"]), str(d["qos"]), bool(d["wait"]), bool(d["sim"]))
+            RigTopic(
+                str(name),
+                str(d["type"]),
+                str(d["qos"]),
+                bool(d["wait"]),
+                bool(d["sim"]),
+                str(d.get("modality", "")),
+            )
         )
     return tuple(out)
 
@@ -125,7 +141,7 @@ def load_rig(directory: Path | None = None) -> RigConfig:
                 directory / str(drv["params"]),
             ),
             remappings=tuple((str(k), str(v)) for k, v in remaps.items()),
-            topics=_topics(d["topics"], f"{where}.topics"),
+            topics=_topics(d["topics"], f"{where}.topics", camera=True),
             sim_params=directory / str(d["sim_params"]),
         )
     defaults = tuple(str(c) for c in top["default_cameras"] or ())

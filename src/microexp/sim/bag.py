@@ -2,8 +2,8 @@
 
 Streams the session in time chunks (memory stays bounded): every camera simulates one chunk,
 its driver output turns it into CDR messages, and the chunk's messages of all topics are written
-in receive-time order together with the protocol events, the session info (latched, first) and
-the ground truth (each at its offset time).
+in receive-time order together with the protocol events, the session info and the consent
+record (latched, first) and the ground truth (each at its offset time).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from rosbags.typesys.store import Typestore
 
 from microexp.bagio.messages import build_message, header, serialize
 from microexp.bagio.writer import BagWriter
+from microexp.consent.record import CONSENT_TOPIC, CONSENT_TYPE, consent_fields
+from microexp.consent.scope import ConsentScope
 from microexp.protocol.events import ProtocolEvent, SessionInfo
 from microexp.sim.camera_sim import CameraChunk, CameraSimulator
 from microexp.sim.driver_output import DavisOutput, Evk4Output, OutMessage, WebcamOutput
@@ -35,6 +37,7 @@ __all__ = [
     "SESSION_INFO",
     "SESSION_TOPIC",
     "BagSummary",
+    "consent_cdr",
     "ground_truth_cdr",
     "make_output",
     "protocol_event_cdr",
@@ -90,6 +93,15 @@ def session_info_cdr(ts: Typestore, info: SessionInfo, *, stamp_ns: int) -> byte
         notes=info.notes,
         consent=info.consent,
         microexp_version=info.microexp_version,
+    )
+    return serialize(ts, msg)
+
+
+def consent_cdr(ts: Typestore, scope: ConsentScope, *, stamp_ns: int) -> bytes:
+    """CDR of ``microexp_msgs/msg/Consent``."""
+    fields = consent_fields(scope)
+    msg = build_message(
+        ts, CONSENT_TYPE, header=header(ts, stamp_ns=stamp_ns, frame_id="session"), **fields
     )
     return serialize(ts, msg)
 
@@ -194,6 +206,7 @@ def write_session_bag(
                 bag.add_topic(topic, msgtype, qos=qos)  # type: ignore[arg-type]
             sims.append((sim, out))
         bag.add_topic(SESSION_TOPIC, SESSION_INFO, qos="latched")
+        bag.add_topic(CONSENT_TOPIC, CONSENT_TYPE, qos="latched")
         bag.add_topic(PROTOCOL_TOPIC, PROTOCOL_EVENT)
         bag.add_topic(GROUND_TRUTH_TOPIC, AU_GROUND_TRUTH)
 
@@ -202,7 +215,14 @@ def write_session_bag(
                 bag.write(m.topic, m.log_time_ns, m.data)
                 summary.messages[m.topic] = summary.messages.get(m.topic, 0) + 1
 
-        put([OutMessage(SESSION_TOPIC, start, session_info_cdr(ts, session.info, stamp_ns=start))])
+        put(
+            [
+                OutMessage(
+                    SESSION_TOPIC, start, session_info_cdr(ts, session.info, stamp_ns=start)
+                ),
+                OutMessage(CONSENT_TOPIC, start, consent_cdr(ts, session.consent, stamp_ns=start)),
+            ]
+        )
         pending: list[OutMessage] = [
             OutMessage(PROTOCOL_TOPIC, ev.stamp_ns + 100_000, protocol_event_cdr(ts, ev))
             for ev in session.events

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from microexp.consent.scope import ConsentScope, Modality
+from microexp.errors import ConfigError
 from microexp.protocol.clock import FakeClock
 from microexp.protocol.engine import ProtocolEngine
 from microexp.protocol.events import EventKind, ProtocolEvent, SessionInfo
@@ -28,6 +30,7 @@ __all__ = [
     "SessionSimConfig",
     "SimulatedSession",
     "idle_scene",
+    "sim_consent",
     "simulate_session",
 ]
 
@@ -51,6 +54,7 @@ class SessionSimConfig:
     reaction_us: tuple[int, int] = (150_000, 500_000)  # cue -> onset
     peak: tuple[float, float] = (0.7, 1.0)
     tail_us: int = 500_000  # recording continues after the session end
+    consent: ConsentScope | None = None  # None: :func:`sim_consent` (every modality and use)
 
     @property
     def resolved_session_id(self) -> str:
@@ -68,6 +72,7 @@ class SimulatedSession:
     segments: tuple[Segment, ...]
     scene: Scene  # protocol time: µs since start_ns
     ground_truth: tuple[PerformedAction, ...]  # what was performed, one per valid segment
+    consent: ConsentScope  # recorded on /microexp/consent
 
     @property
     def start_ns(self) -> int:
@@ -76,6 +81,19 @@ class SimulatedSession:
     def to_ros_ns(self, t_us: int) -> int:
         """Protocol µs -> ROS time ns."""
         return self.config.start_ns + int(t_us) * 1000
+
+
+def sim_consent(*, subject_id: str, session_id: str) -> ConsentScope:
+    """The consent recorded for a simulated subject (no person): every modality, every use."""
+    every = frozenset(Modality)
+    return ConsentScope(
+        subject_id=subject_id,
+        session_id=session_id,
+        study=every,
+        sharing=every,
+        publication=every,
+        form="simulated subject (no person)",
+    )
 
 
 def _run_protocol(plan: SessionPlan, info: SessionInfo, start_ns: int) -> list[ProtocolEvent]:
@@ -106,6 +124,15 @@ def simulate_session(plan: SessionPlan, config: SessionSimConfig) -> SimulatedSe
         lighting="simulated",
         notes=f"microexp sim seed={config.seed} style={config.style}",
     )
+    if config.consent is None:
+        consent = sim_consent(subject_id=info.subject_id, session_id=info.session_id)
+    elif config.consent.subject_id != info.subject_id:
+        raise ConfigError(
+            f"consent of subject {config.consent.subject_id!r} for simulated subject "
+            f"{info.subject_id!r}"
+        )
+    else:
+        consent = config.consent.with_ids(subject_id=info.subject_id, session_id=info.session_id)
     start = config.start_ns
     events = _run_protocol(plan, info, start)
     segments = segments_from_events(events)
@@ -158,7 +185,7 @@ def simulate_session(plan: SessionPlan, config: SessionSimConfig) -> SimulatedSe
         sway_seed=config.seed,
     )
     return SimulatedSession(
-        plan, info, config, tuple(events), tuple(segments), scene, tuple(actions)
+        plan, info, config, tuple(events), tuple(segments), scene, tuple(actions), consent
     )
 
 

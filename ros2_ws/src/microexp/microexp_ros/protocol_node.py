@@ -1,7 +1,9 @@
 """protocol_node: plays a session plan (the instruction video) and publishes its events.
 
-Publishes ``/microexp/protocol`` (microexp_msgs/ProtocolEvent, reliable, depth 100) and
-``/microexp/session`` (SessionInfo, reliable + transient local). Services (std_srvs/Trigger):
+Publishes ``/microexp/protocol`` (microexp_msgs/ProtocolEvent, reliable, depth 100),
+``/microexp/session`` (SessionInfo) and ``/microexp/consent`` (Consent; both reliable + transient
+local). Refuses to start (exit status 1, nothing published) unless the subject's consent covers
+every camera of the launch (:func:`microexp.consent.session_consent`). Services (std_srvs/Trigger):
 ``/microexp/protocol/{pause,resume,redo,skip,abort}``. Every stamp is ROS time (the node clock,
 so ``use_sim_time`` works): with a display, the time the frame showing the change was shown.
 All logic is in :mod:`microexp.protocol`; this node only wires parameters, timer and messages.
@@ -9,6 +11,7 @@ All logic is in :mod:`microexp.protocol`; this node only wires parameters, timer
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +23,13 @@ from rclpy.node import Node
 from std_srvs.srv import Trigger
 
 from microexp import __version__
+from microexp.consent import (
+    CONSENT_TOPIC,
+    CONSENT_TYPE,
+    consent_fields,
+    parse_camera_modalities,
+    session_consent,
+)
 from microexp.errors import ConfigError
 from microexp.protocol.engine import ProtocolEngine
 from microexp.protocol.events import ProtocolError, ProtocolEvent, SessionInfo
@@ -50,7 +60,9 @@ class ProtocolNodeParams:
     plan: str  # plan YAML path, or a name under share/microexp/config/protocol
     subject_id: str
     session_id: str
-    consent: bool = False
+    consent: bool = False  # shorthand: study-only consent for every modality
+    consent_file: str = ""  # consent YAML (config/consent/example.yaml); instead of consent
+    camera_modalities: tuple[str, ...] = ()  # "camera:modality" the launch records
     glasses: bool = False
     lux: float = math.nan
     lighting: str = ""
@@ -122,10 +134,21 @@ class ProtocolNode(Node):
         super().__init__("protocol_node")
         self.p = params_to_dataclass(self, ProtocolNodeParams)
         plan = load_plan(find_plan(self.p.plan, search_dirs=_share_plan_dirs()))
+        # before anything is published: a consent that does not cover the launch ends the node
+        self.consent = session_consent(
+            consent=self.p.consent,
+            consent_file=self.p.consent_file,
+            subject_id=self.p.subject_id,
+            session_id=self.p.session_id,
+            cameras=parse_camera_modalities(
+                self.p.camera_modalities, where="protocol_node: camera_modalities"
+            ),
+            today=dt.date.today(),
+        )
         self.session = SessionInfo(
             subject_id=self.p.subject_id,
             session_id=self.p.session_id,
-            consent=self.p.consent,
+            consent=True,
             plan_name=plan.name,
             glasses=self.p.glasses,
             lux=self.p.lux,
@@ -144,6 +167,9 @@ class ProtocolNode(Node):
         self._session_pub = self.create_publisher(
             self._session_cls, "/microexp/session", qos_preset("latched")
         )
+        self._consent_pub = self.create_publisher(
+            msg_class(CONSENT_TYPE), CONSENT_TOPIC, qos_preset("latched")
+        )
         self._publish_session()
         self.display = self._display()
         renderer = make_renderer(plan, width=self.p.width, height=self.p.height)
@@ -156,6 +182,7 @@ class ProtocolNode(Node):
         self._start_ns = self.clock.now_ns() + round(self.p.start_delay_s * 1e9)
         self._started = False
         self._timer = self.create_timer(1.0 / self.p.fps, self._on_frame)
+        self.get_logger().info(f"consent: {self.consent.describe()}")
         self.get_logger().info(
             f"plan {plan.name!r}: {len(plan.segments)} segments, subject {self.p.subject_id!r}, "
             f"session {self.p.session_id!r}, {'headless' if self.p.headless else 'window'} "
@@ -195,6 +222,11 @@ class ProtocolNode(Node):
         msg.glasses, msg.lux, msg.lighting, msg.notes = s.glasses, s.lux, s.lighting, s.notes
         msg.consent, msg.microexp_version = s.consent, s.microexp_version
         self._session_pub.publish(msg)
+        consent = msg_class(CONSENT_TYPE)()
+        consent.header.stamp = msg.header.stamp
+        for name, value in consent_fields(self.consent).items():
+            setattr(consent, name, value)
+        self._consent_pub.publish(consent)
 
     def _on_frame(self) -> None:
         now = self.clock.now_ns()

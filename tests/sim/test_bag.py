@@ -105,8 +105,12 @@ def test_protocol_session_and_ground_truth_messages(
     with open_bag(path) as bag:
         msgs = {
             t: [bag.deserialize(r) for r in bag.messages(topics=[t])]
-            for t in ("/microexp/protocol", "/microexp/session", "/microexp/ground_truth",
-                      "/microexp/consent")  # fmt: skip
+            for t in (
+                "/microexp/protocol",
+                "/microexp/session",
+                "/microexp/ground_truth",
+                "/microexp/consent",
+            )
         }
     info = msgs["/microexp/session"][0]
     assert (info.subject_id, info.consent, info.plan_name) == ("s03", True, "sim_tiny")

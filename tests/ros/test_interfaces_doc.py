@@ -122,8 +122,8 @@ def test_record_graph_endpoints_match_the_doc(ros: RosLauncher, tmp_path: Path) 
     # the sync monitor's camera subscriptions ("each of `topics`", QoS matched to the publisher)
     for r in sim_rows:
         expected["sync_monitor"].append({**r, "direction": "sub"})
-    assert all(expected.values()) and len(expected["recorder"]) == 4
-    assert len(sim_rows) == 4 and len(expected["protocol_node"]) == 2
+    assert all(expected.values()) and len(expected["recorder"]) == 5
+    assert len(sim_rows) == 4 and len(expected["protocol_node"]) == 3
     probes = {
         node: ros.script(f"probe_{node}", "graph_probe.py", node, *{r["topic"] for r in rows})
         for node, rows in expected.items()

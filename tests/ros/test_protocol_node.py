@@ -135,6 +135,11 @@ def test_session_info_is_latched(ros: RosLauncher, tmp_path: Path) -> None:
     late = ros.script("late_listener", "protocol_listener.py")  # joins after the publication
     info = json.loads(late.wait_for(r"session (\{.*\})").group(1))
     assert (info["subject_id"], info["glasses"], info["consent"]) == ("S07", True, True)
+    consent = json.loads(late.wait_for(r"consent (\{.*\})").group(1))  # latched too
+    # consent:=true is study-only consent for every modality, nothing shared or published
+    assert (consent["version"], consent["subject_id"], consent["session_id"]) == (1, "S07", "s")
+    assert consent["study_modalities"] == ["events", "grey", "rgb"]
+    assert consent["sharing_modalities"] == consent["publication_modalities"] == []
     assert "event " not in late.output()  # nothing starts before start_delay_s
     assert node.interrupt() == 0
 
@@ -145,6 +150,46 @@ def test_node_refuses_to_start_without_consent(ros: RosLauncher, tmp_path: Path)
     node = _node(ros, plan)  # consent defaults to false
     node.wait_for(r"no consent recorded", timeout_s=30)
     assert node.popen.wait(30) == 1
+
+
+CONSENT = """\
+version: 1
+subject_id: S07
+form: lab form v2
+given_on: 2026-01-10
+valid_until: 2099-01-10
+on_expiry: review
+study: [events, grey]
+sharing: [events]
+publication: []
+"""
+
+
+def test_consent_file_scope_is_published_and_enforced(ros: RosLauncher, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN, encoding="utf-8")
+    consent = tmp_path / "S07.yaml"
+    consent.write_text(CONSENT, encoding="utf-8")
+    listener = ros.script("listener", "protocol_listener.py")
+    listener.wait_for("ready")
+    # the launch records the webcam, the subject did not consent to RGB video: refused
+    refused = _node(ros, plan, f"consent_file:={consent}",
+                    "camera_modalities:=['davis:events', 'davis:grey', 'webcam:rgb']")  # fmt: skip
+    refused.wait_for(r"camera webcam records rgb: remove it from cameras:=", timeout_s=30)
+    assert refused.popen.wait(30) == 1
+    assert "no consent for RGB video (study)" in refused.output()
+    node = _node(ros, plan, f"consent_file:={consent}", "start_delay_s:=60.0",
+                 "camera_modalities:=['davis:events', 'davis:grey']")  # fmt: skip
+    got = json.loads(listener.wait_for(r"consent (\{.*\})", timeout_s=30).group(1))
+    assert (got["subject_id"], got["session_id"], got["form"]) == ("S07", "live-1", "lab form v2")
+    assert (got["given_on"], got["valid_until"], got["on_expiry"]) == ("2026-01-10",
+                                                                     "2099-01-10", 0)  # fmt: skip
+    assert (got["study_modalities"], got["sharing_modalities"]) == (["events", "grey"], ["events"])
+    # nothing of the refused node reached the graph: one session, one consent message
+    listener.wait_for(r"session \{")
+    assert listener.output().count("consent {") == 1
+    assert listener.output().count("session {") == 1
+    assert node.interrupt() == 0
 
 
 def test_node_names_a_bad_plan_file_and_line(ros: RosLauncher, tmp_path: Path) -> None:

@@ -116,7 +116,12 @@ def test_sim_session_records_every_camera_and_the_protocol_to_the_end(
             assert topics[topic].msgtype == msgtype
             assert topics[topic].count > 100, (topic, topics[topic].count)
         assert topics["/microexp/session"].count == 1
+        assert topics["/microexp/consent"].count == 1
         assert topics["/microexp/sync_summary"].count == 1
+        consent = _last(reader, "/microexp/consent")  # consent:=true: the study, every modality
+        assert (consent.version, consent.subject_id, consent.session_id) == (1, "P01", "s1")
+        assert list(consent.study_modalities) == ["events", "grey", "rgb"]
+        assert list(consent.sharing_modalities) == []
         session = _last(reader, "/microexp/session")
         assert (session.subject_id, session.session_id, session.consent) == ("P01", "s1", True)
         assert session.plan_name == "demo_3au"
@@ -140,7 +145,7 @@ def test_sim_session_records_every_camera_and_the_protocol_to_the_end(
         first_ns = {
             t: min(r.log_time_ns for r in reader.messages(topics=[t])) for t in CAMERA_TYPES
         }
-        assert all(v < segments[0].start_ns for v in first_ns.values())
+        assert all(v < segments[0].start_ns for v in first_ns.values()), (first_ns, segments[0].start_ns)
         # no loss at the simulated rates: EVK4 seq contiguous, the recorder's counters at 0
         dec = EventTopicDecoder("/evk4/events")
         seqs = [dec.decode(raw).seq for raw in reader.messages(topics=["/evk4/events"])]
@@ -156,6 +161,28 @@ def test_sim_session_records_every_camera_and_the_protocol_to_the_end(
     assert (evk4["encoding"], evk4["seq_gaps"], evk4["decode_errors"]) == ("evt3", 0, 0)
     assert info["topics"]["/davis/events"]["encoding"] == "dv_event_array"
     assert len(info["topics"]["/microexp/protocol"]["segments"]) == 4
+    assert info["consent"]["study"] == ["events", "grey", "rgb"]
+
+
+@pytest.mark.slow
+def test_a_consent_that_does_not_cover_the_cameras_records_nothing(
+    ros: RosLauncher, tmp_path: Path
+) -> None:
+    consent = tmp_path / "P03.yaml"
+    consent.write_text(
+        "version: 1\nsubject_id: P03\nform: lab form v2\ngiven_on: 2026-01-10\n"
+        "valid_until: 2099-01-10\non_expiry: review\nstudy: [events, grey]\nsharing: []\n"
+        "publication: []\n"
+    )
+    out = tmp_path / "rec"
+    launch = _launch(ros, "launch", "sim:=true", f"consent_file:={consent}", "plan:=demo_3au",
+                     "cameras:=davis,webcam", f"output_dir:={out}", "subject:=P03",
+                     "sync_monitor:=false")  # fmt: skip
+    assert _wait_exit(launch, 90) == 1, launch.output()[-4000:]
+    log = launch.output()
+    assert "does not cover this launch; nothing is recorded" in log
+    assert "camera webcam records rgb" in log and "no consent for RGB video (study)" in log
+    assert not (out / "P03_s1").exists()
 
 
 @pytest.mark.slow

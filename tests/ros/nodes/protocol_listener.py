@@ -1,5 +1,6 @@
 """Test helper node: prints every /microexp/protocol event as one JSON line ("event {...}") and the
-latched /microexp/session message ("session {...}"); prints "ready" once subscribed."""
+latched /microexp/session and /microexp/consent messages ("session {...}", "consent {...}");
+prints "ready" once subscribed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 
 import rclpy
 from _helper_node import helper_node
-from microexp_msgs.msg import ProtocolEvent, SessionInfo
+from microexp_msgs.msg import Consent, ProtocolEvent, SessionInfo
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 
@@ -41,6 +42,12 @@ def main() -> int:
             SessionInfo,
             "/microexp/session",
             lambda m: print("session " + json.dumps(_fields(m)), flush=True),
+            latched,
+        )
+        node.create_subscription(
+            Consent,
+            "/microexp/consent",
+            lambda m: print("consent " + json.dumps(_fields(m)), flush=True),
             latched,
         )
         print("ready", flush=True)

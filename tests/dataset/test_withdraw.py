@@ -160,3 +160,41 @@ def test_dry_run_changes_nothing_and_bags_are_found_by_content(
     assert f"ERROR: {store / 'broken.mcap'}: not readable" in out.err
     assert main(["dataset", "withdraw", "zulu9", str(ds)]) == 1
     assert "nothing of subject 'zulu9'" in capsys.readouterr().err
+
+
+def test_an_interrupted_withdrawal_is_finished_by_the_next_run(
+    lab: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the dataset files were rewritten, while the clips were being deleted: the
+    record says "in progress" and lists the files; the next run deletes the rest and completes
+    that record (same salt, every file listed once)."""
+    import microexp.dataset.withdrawal as W
+
+    ds = lab["lab"]
+    (clip,) = _clips_of(ds, "bravo3")
+    files = sorted(p.name for p in (ds / clip).iterdir())
+
+    def crash(path: Path) -> None:
+        raise OSError(f"disk gone while removing {path}")
+
+    monkeypatch.setattr(W, "remove_tree", crash)
+    with pytest.raises(OSError, match="disk gone"):
+        W.withdraw_subject(ds, "bravo3")
+    (pending,) = load_withdrawals(ds)
+    assert pending["status"] == "in progress" and (ds / clip).is_dir()
+    assert withdrawn_on("bravo3", load_withdrawals(ds)) == ""  # not withdrawn yet
+    monkeypatch.undo()
+    w = W.withdraw_subject(ds, "bravo3")
+    (record,) = load_withdrawals(ds)
+    assert record["status"] == "complete" and record["salt"] == pending["salt"]
+    assert sorted(f["file"] for f in record["files"]) == files and w.mentions == []
+    assert not (ds / clip).exists()
+    assert all(b"bravo3" not in v for v in _snapshot(ds).values())
+
+
+def test_a_shared_dataset_needs_both_the_sharing_policy_and_new_ids(lab: dict[str, Path]) -> None:
+    from microexp.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="needs both the sharing policy and re-keyed ids"):
+        export_bags([lab["alpha7"]], lab["root"] / "x", config=CFG,
+                    policy=ExportPolicy.share(today=dt.date.today()))  # fmt: skip

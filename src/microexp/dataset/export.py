@@ -30,7 +30,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from microexp.consent.scope import ConsentError
+from microexp.consent.scope import ConsentError, Use
 from microexp.dataset.bagsource import BagSource, RawMsg
 from microexp.dataset.clipwriter import ClipWriter, is_complete
 from microexp.dataset.config import ExportConfig, config_to_dict
@@ -52,7 +52,7 @@ from microexp.dataset.session import SessionData, read_session
 from microexp.dataset.share import ShareKeys
 from microexp.dataset.streams import CameraStream
 from microexp.dataset.withdrawal import load_withdrawals, withdrawn_on
-from microexp.errors import BagError, DecodeError, MicroexpError
+from microexp.errors import BagError, ConfigError, DecodeError, MicroexpError
 
 __all__ = ["ExportReport", "export_bags"]
 
@@ -75,6 +75,11 @@ def export_bags(
     of every modality the study allows, judged today). ``share``: re-key ids (a shared export;
     give ``ExportPolicy.share``)."""
     policy = policy or ExportPolicy.private(today=dt.date.today())
+    if (share is not None) != (policy.use is Use.SHARING):
+        raise ConfigError(
+            f"export to {out}: a shared dataset needs both the sharing policy and re-keyed ids, "
+            f"a private one neither (policy: {policy.use.value}, re-keyed ids: {share is not None})"
+        )
     report = ExportReport()
     t0 = time.perf_counter()
     missing = [str(b) for b in bags if not Path(b).exists()]

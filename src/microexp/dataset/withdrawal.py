@@ -27,6 +27,8 @@ from typing import Any
 
 from microexp.dataset.atomic import atomic_write_json, remove_tree
 from microexp.dataset.manifest import (
+    ClipRecord,
+    RejectRecord,
     read_manifest,
     read_rejects,
     safe_token,
@@ -163,50 +165,32 @@ def withdraw_subject(
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ConfigError(f"{dataset}: not a microexp dataset ({meta_path}: {err})") from err
-    when = withdrawn_on(subject, meta.get("withdrawals", []))
     w = Withdrawal(subject=subject, dataset=dataset)
     w.clip_dirs = _subject_clips(dataset, subject)
-    records = (
-        read_manifest(dataset / "manifest.csv") if (dataset / "manifest.csv").is_file() else []
-    )
+    manifest = dataset / "manifest.csv"
+    records = read_manifest(manifest) if manifest.is_file() else []
     rejects = read_rejects(dataset / "rejects.csv")
-    consent = [c for c in meta.get("consent", []) if c.get("subject") == subject]
     keep_records = [r for r in records if r.subject != subject]
     keep_rejects = [r for r in rejects if r.subject != subject]
     w.rejects = len(rejects) - len(keep_rejects)
-    theirs = {r.source for r in records if r.subject == subject}
-    theirs |= {r.source for r in rejects if r.subject == subject} | {c["source"] for c in consent}
-    others = {r.source for r in keep_records} | {r.source for r in keep_rejects}
-    others |= {c["source"] for c in meta.get("consent", []) if c.get("subject") != subject}
-    dropped = [s for s in meta.get("sources", []) if s.get("name") in theirs - others]
+    dropped = _their_sources(meta, subject, records, rejects)
     w.sources = [str(s["name"]) for s in dropped]
+    consent = [c for c in meta.get("consent", []) if c.get("subject") == subject]
     if not (w.clip_dirs or len(keep_records) < len(records) or w.rejects or consent or dropped):
+        when = withdrawn_on(subject, meta.get("withdrawals", []))
         hint = f"; it was withdrawn on {when}" if when else ""
         raise ConfigError(f"{dataset}: nothing of subject {subject!r} in this dataset{hint}")
-    w.files = _files(w.clip_dirs)
     share_doc, w.shared_as = _share_entries(dataset, subject)
-    salt = secrets.token_hex(16)
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
-    w.record = {
-        "withdrawn_utc": stamp,
-        "subject_sha256": _digest(salt, subject),
-        "salt": salt,
-        "clips": len(w.clip_dirs),
-        "rejects": w.rejects,
-        "sources": len(dropped),
-        "files": w.files,
-        "shared_as": w.shared_as,
-        "status": "in progress",
-    }
+    w.files = _files(w.clip_dirs)
+    w.record = _record(w, meta, len(dropped), now=now)
     w.rewritten += ["manifest.csv", "rejects.csv", "splits.json", "summary.csv", "summary.md",
                     "dataset.json", STATE_FILE] + ([MAPPING_FILE] if w.shared_as else [])  # fmt: skip
     if dry_run:
         return w
-    digest = w.record["subject_sha256"]
     history = [h for h in meta.get("withdrawals", []) if h.get("status") == "complete"]
     meta["withdrawals"] = [*history, w.record]  # an interrupted run's record is replaced
     atomic_write_json(meta_path, meta)  # first: the withdrawal is on record before data goes
-    write_manifest(dataset / "manifest.csv", keep_records)
+    write_manifest(manifest, keep_records)
     write_rejects(dataset / "rejects.csv", keep_rejects)
     write_splits(dataset / "splits.json", keep_records)
     write_summary(dataset, keep_records)
@@ -222,9 +206,56 @@ def withdraw_subject(
     w.record["status"] = "complete"
     meta["withdrawals"] = [*history, w.record]
     atomic_write_json(meta_path, meta)
-    log.info("%s: subject withdrawn (record %s)", dataset, digest[:12])
+    log.info("%s: subject withdrawn (record %s)", dataset, w.record["subject_sha256"][:12])
     w.mentions = _mentions(dataset, subject)
     return w
+
+
+def _their_sources(
+    meta: dict[str, Any], subject: str, records: list[ClipRecord], rejects: list[RejectRecord]
+) -> list[dict[str, Any]]:
+    """The ``dataset.json`` sources (bags) that hold nothing but ``subject``'s sessions."""
+    theirs: set[str] = set()
+    others: set[str] = set()
+    for rows in (records, rejects):
+        for r in rows:
+            (theirs if r.subject == subject else others).add(r.source)
+    for c in meta.get("consent", []):
+        (theirs if c.get("subject") == subject else others).add(c["source"])
+    return [s for s in meta.get("sources", []) if s.get("name") in theirs - others]
+
+
+def _record(
+    w: Withdrawal, meta: dict[str, Any], sources: int, *, now: dt.datetime | None
+) -> dict[str, Any]:
+    """The ``withdrawals`` entry; a run that stopped half-way left one ("in progress") whose
+    salt and list of removed files carry over."""
+    salt = secrets.token_hex(16)
+    counts = {"clips": len(w.clip_dirs), "rejects": w.rejects, "sources": sources}
+    interrupted = next(
+        (h for h in meta.get("withdrawals", []) if h.get("status") != "complete"
+         and _digest(h["salt"], w.subject) == h["subject_sha256"]),
+        None,
+    )  # fmt: skip
+    if interrupted is not None:
+        salt = interrupted["salt"]
+        seen = {(f["file"], f["sha256"]) for f in interrupted["files"]}
+        w.files = [
+            *interrupted["files"],
+            *(f for f in w.files if (f["file"], f["sha256"]) not in seen),
+        ]
+        w.shared_as = w.shared_as or interrupted.get("shared_as", [])
+        counts = {k: max(v, int(interrupted[k])) for k, v in counts.items()}
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    return {
+        "withdrawn_utc": stamp,
+        "subject_sha256": _digest(salt, w.subject),
+        "salt": salt,
+        **counts,
+        "files": w.files,
+        "shared_as": w.shared_as,
+        "status": "in progress",
+    }
 
 
 def _rewrite_state(dataset: Path, dropped_sha256: set[str]) -> None:

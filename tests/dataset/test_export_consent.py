@@ -14,9 +14,9 @@ import pytest
 from sessionbag import T0_NS, SegmentSpec, write_session_bag
 
 from microexp.cli.main import main
-from microexp.consent import ConsentScope, Modality, OnExpiry
+from microexp.consent import ConsentScope, Modality, OnExpiry, Use
 from microexp.dataset.config import DetectorConfig, ExportConfig
-from microexp.dataset.consent_policy import ExportPolicy
+from microexp.dataset.consent_policy import ExportPolicy, subjects_for
 from microexp.dataset.export import export_bags
 from microexp.dataset.manifest import read_manifest
 from microexp.dataset.share import MAPPING_FILE, ShareKeys
@@ -85,6 +85,9 @@ def test_rgb_consent_withheld_yields_no_rgb_files(exported: dict[str, Path]) -> 
     assert entry["written"] == ["events", "grey"] and entry["use"] == "study"
     assert entry["withheld"] == {"rgb": "no study consent"}
     assert entry["scope"]["study"] == ["events", "grey"] and entry["scope"]["version"] == 1
+    assert subjects_for(meta, use=Use.SHARING, modalities={E}) == {"alpha7", "bravo3"}
+    assert subjects_for(meta, use=Use.SHARING, modalities={E, G}) == {"bravo3"}
+    assert subjects_for(meta, use=Use.PUBLICATION, modalities={E}) == set()  # none consented
 
 
 def test_old_layout_bag_exports_as_study_only(exported: dict[str, Path]) -> None:

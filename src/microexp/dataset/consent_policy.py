@@ -9,13 +9,14 @@ locates the face in frames it may keep to crop the events, without writing the f
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from microexp.consent.scope import ConsentError, ConsentScope, Modality, Use
 from microexp.dataset.config import CameraConfig
 
-__all__ = ["ExportPolicy", "SessionPermit"]
+__all__ = ["ExportPolicy", "SessionPermit", "subjects_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +111,14 @@ class ExportPolicy:
             else ()
         )
         return SessionPermit(scope, self.use, scope.study, write, withheld, warnings, excluded)
+
+
+def subjects_for(meta: Mapping[str, Any], *, use: Use, modalities: Iterable[Modality]) -> set[str]:
+    """Subjects of a dataset (its ``dataset.json`` as ``meta``) whose every recorded session's
+    consent covers ``use`` of all ``modalities`` (e.g. which may appear in published figures)."""
+    want = {Modality(m).value for m in modalities}
+    ok: dict[str, bool] = {}
+    for entry in meta.get("consent", []):
+        covered = want <= set(entry["scope"][use.value])
+        ok[entry["subject"]] = ok.get(entry["subject"], True) and covered
+    return {s for s, yes in ok.items() if yes}

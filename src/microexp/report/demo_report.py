@@ -15,6 +15,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from microexp.consent.scope import Modality, Use
+from microexp.dataset.consent_policy import subjects_for
 from microexp.errors import MicroexpError
 from microexp.report.figures import (
     SyncEstimate,
@@ -238,10 +240,18 @@ def _dataset(page: HtmlPage, lay: Any, demo: dict[str, Any], out: Path) -> None:
                 for r in labels], caption=f"Clips per AU ({SYNTH})")  # fmt: skip
     manifest = _csv(lay.dataset / "manifest.csv")
     n = int(demo.get("config", {}).get("report", {}).get("sample_clips", 4))
+    # example images only of subjects whose consent covers publishing every modality shown
+    publishable = subjects_for(
+        _json(lay.dataset / "dataset.json") or {}, use=Use.PUBLICATION, modalities=Modality
+    )
     seen: dict[str, str] = {}
     for rec in manifest:
-        seen.setdefault(rec["label"], rec["dir"])
+        if rec["subject"] in publishable:
+            seen.setdefault(rec["label"], rec["dir"])
     picks = list(seen.values())[:n]
+    if not picks and manifest:
+        page.paragraph("(no example images: no subject's consent covers publishing them)",
+                       css_class="muted")  # fmt: skip
     if picks:
         plot_samples(out / "samples.png", lay.dataset, picks)
         page.image("samples.png", caption="One clip per AU: face crops (DAVIS grey, webcam) and "

@@ -190,9 +190,8 @@ def finish_clip(
     w.close_sinks(time_origin_ns=origin)
     kept = {n: f for n, f in w.frames.items() if f.keep}
     for name, sink in kept.items():
-        if (
-            sink.median_box() is None
-        ):  # the crops of this camera are blank: say so, don't train on it
+        # the crops of this camera are blank: say so, don't train on it
+        if sink.median_box() is None:
             report.warnings.append(
                 f"{bag.name}: camera {name}: no face found in any frame of segment "
                 f"{seg.segment_index} attempt {seg.attempt}; its crops are blank "

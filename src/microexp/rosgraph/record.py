@@ -134,7 +134,10 @@ def record_graph(args: RecordArgs, rig: RigConfig) -> list[LaunchEntity]:
                         "session_id": args.session,
                         "plan": args.plan,
                         "consent": args.consent,
-                        "consent_file": args.consent_file,
+                        # absolute: the node may not run in the launching shell's folder
+                        "consent_file": (
+                            str(Path(args.consent_file).resolve()) if args.consent_file else ""
+                        ),
                         "headless": args.sim,
                         # the session starts once the recorder records (it subscribes to the
                         # protocol topic then) and the sync monitor listens; it ends the graph

@@ -3,7 +3,8 @@
   fixture_pub.py KIND TOPIC [--count N] [--period S] [--qos sensor_data|reliable|latched]
                  [--skip-seq K,...] [--consent 0|1] [--wait-subscribers N]
 KIND: event_array (dv_ros2_msgs/EventArray, 10 events), event_packet (event_camera_msgs/EventPacket,
-evt3 bytes), protocol (microexp_msgs/ProtocolEvent), session (microexp_msgs/SessionInfo, latched).
+evt3 bytes), protocol (microexp_msgs/ProtocolEvent), session (microexp_msgs/SessionInfo, latched),
+consent (microexp_msgs/Consent of subject P01: study, every modality).
 Prints "published <i> <hex of the bytes>" per message, then "done"; keeps spinning until SIGINT
 (latched messages stay available).
 """
@@ -11,6 +12,7 @@ Prints "published <i> <hex of the bytes>" per message, then "done"; keeps spinni
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 import time
 
@@ -20,12 +22,14 @@ from _helper_node import helper_node, wait_for_subscribers
 from microexp_ros._node_utils import msg_class, qos_preset
 
 from microexp.bagio.typestore import build_typestore
+from microexp.consent import consent_fields, shorthand_scope
 
 TYPES = {
     "event_array": "dv_ros2_msgs/msg/EventArray",
     "event_packet": "event_camera_msgs/msg/EventPacket",
     "protocol": "microexp_msgs/msg/ProtocolEvent",
     "session": "microexp_msgs/msg/SessionInfo",
+    "consent": "microexp_msgs/msg/Consent",
 }
 
 
@@ -73,6 +77,9 @@ def build(kind: str, i: int, *, seq: int, consent: bool) -> object:
             valid=True,
             detail=f"#{i}",
         )
+    if kind == "consent":
+        scope = shorthand_scope(subject_id="P01", session_id="s1", given_on=datetime.date.today())
+        return t[TYPES[kind]](header=header, **consent_fields(scope))
     return t[TYPES[kind]](
         header=header,
         subject_id="P01",

@@ -276,15 +276,19 @@ def parse_consent(data: Any, *, where: str) -> ConsentScope:
         raise ConfigError(
             f"{where}: study is empty: without consent for the study nothing is recorded"
         )
+    sharing = parse_modalities(data["sharing"] or [], where=f"{where}: sharing")
+    publication = parse_modalities(data["publication"] or [], where=f"{where}: publication")
+    given_on = _date(data["given_on"], f"{where}: given_on")
+    valid_until = _date(data["valid_until"], f"{where}: valid_until")
     try:
         return ConsentScope(
             subject_id=data["subject_id"],
             study=study,
-            sharing=parse_modalities(data["sharing"] or [], where=f"{where}: sharing"),
-            publication=parse_modalities(data["publication"] or [], where=f"{where}: publication"),
+            sharing=sharing,
+            publication=publication,
             form=data["form"].strip(),
-            given_on=_date(data["given_on"], f"{where}: given_on"),
-            valid_until=_date(data["valid_until"], f"{where}: valid_until"),
+            given_on=given_on,
+            valid_until=valid_until,
             on_expiry=on_expiry,
         )
     except ConfigError as err:

@@ -10,11 +10,14 @@ import torch
 from microexp.models.snn import PaperSNN
 
 
-def active_snn(*, seed: int = 0, gain: float = 5.0, num_classes: int = 21) -> PaperSNN:
+def active_snn(
+    *, seed: int = 0, gain: float = 5.0, num_classes: int = 21, decay_input: bool = True
+) -> PaperSNN:
     """An eval-mode PaperSNN with non-trivial BatchNorm statistics and weights scaled by ``gain``
-    so that every layer fires (a freshly initialised net is nearly silent on sparse input)."""
+    so that every layer fires (a freshly initialised net is nearly silent on sparse input).
+    ``decay_input=False`` (no 1/τ on the input) needs a smaller gain for the same activity."""
     torch.manual_seed(seed)
-    m = PaperSNN(num_classes=num_classes).eval()
+    m = PaperSNN(num_classes=num_classes, decay_input=decay_input).eval()
     with torch.no_grad():
         for bn in (m.net[1], m.net[5]):
             bn.running_mean.uniform_(-0.2, 0.2)

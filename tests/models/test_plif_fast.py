@@ -8,9 +8,9 @@ from microexp.models.plif_fast import FastPLIFNode
 from microexp.models.snn import PaperSNN, plif_sj_neuron
 
 
-def _pair(w: float) -> tuple[neuron.ParametricLIFNode, FastPLIFNode]:
+def _pair(w: float, decay_input: bool = True) -> tuple[neuron.ParametricLIFNode, FastPLIFNode]:
     kw = {"init_tau": 2.0, "v_reset": 0.0, "surrogate_function": surrogate.ATan(),
-          "detach_reset": True, "step_mode": "m"}  # fmt: skip
+          "detach_reset": True, "step_mode": "m", "decay_input": decay_input}  # fmt: skip
     a, b = neuron.ParametricLIFNode(**kw), FastPLIFNode(**kw)
     with torch.no_grad():
         a.w.fill_(w)
@@ -18,11 +18,13 @@ def _pair(w: float) -> tuple[neuron.ParametricLIFNode, FastPLIFNode]:
     return a, b
 
 
+@pytest.mark.parametrize("decay_input", [True, False])
 @pytest.mark.parametrize("w", [-1.0, 0.0, 0.8])
-def test_forward_identical_and_gradients_match_spikingjelly(w: float) -> None:
+def test_forward_identical_and_gradients_match_spikingjelly(w: float, decay_input: bool) -> None:
     g = torch.Generator().manual_seed(0)
-    a, b = _pair(w)
-    x = torch.randn(15, 3, 40, generator=g) * 1.5 + 0.6
+    a, b = _pair(w, decay_input)
+    # without decay_input the input is not scaled by 1/τ: a smaller drive gives the same activity
+    x = (torch.randn(15, 3, 40, generator=g) * 1.5 + 0.6) * (1.0 if decay_input else 0.5)
     xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
     sa, sb = a(xa), b(xb)
     assert 0.05 < sa.mean() < 0.95
@@ -34,8 +36,9 @@ def test_forward_identical_and_gradients_match_spikingjelly(w: float) -> None:
     torch.testing.assert_close(b.w.grad, a.w.grad, rtol=1e-5, atol=1e-5)
 
 
-def test_state_carries_across_calls_like_spikingjelly() -> None:
-    a, b = _pair(0.2)
+@pytest.mark.parametrize("decay_input", [True, False])
+def test_state_carries_across_calls_like_spikingjelly(decay_input: bool) -> None:
+    a, b = _pair(0.2, decay_input)
     x = torch.rand(6, 2, 30) * 2
     with torch.no_grad():
         first = (a(x), b(x))
@@ -47,10 +50,14 @@ def test_state_carries_across_calls_like_spikingjelly() -> None:
         assert torch.equal(a(x), b(x))
 
 
-def test_paper_snn_training_step_matches_spikingjelly_neurons() -> None:
+@pytest.mark.parametrize("decay_input", [True, False])
+def test_paper_snn_training_step_matches_spikingjelly_neurons(decay_input: bool) -> None:
     torch.manual_seed(0)
-    fast = PaperSNN(num_classes=5, dropout=0.0)
-    ref = PaperSNN(num_classes=5, dropout=0.0, neuron_factory=plif_sj_neuron)
+    fast = PaperSNN(num_classes=5, dropout=0.0, decay_input=decay_input)
+    ref = PaperSNN(
+        num_classes=5, dropout=0.0, neuron_factory=plif_sj_neuron, decay_input=decay_input
+    )
+    assert isinstance(fast.net[2], FastPLIFNode) and fast.net[2]._fast_ok(torch.zeros(1))
     ref.load_state_dict(fast.state_dict())
     with torch.no_grad():
         for m in (fast, ref):

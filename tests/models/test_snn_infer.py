@@ -8,9 +8,11 @@ from microexp.models.snn_infer import FastSNN
 
 
 @pytest.mark.parametrize("sparse_fc", [True, False, 0.25])
-@pytest.mark.parametrize("gain", [5.0, 7.0])
-def test_fast_path_equals_spikingjelly_over_a_sequence(make_snn, counts, gain, sparse_fc) -> None:
-    model = make_snn(seed=7, gain=gain)
+@pytest.mark.parametrize(("gain", "decay_input"), [(5.0, True), (7.0, True), (2.5, False)])
+def test_fast_path_equals_spikingjelly_over_a_sequence(
+    make_snn, counts, gain, decay_input, sparse_fc
+) -> None:
+    model = make_snn(seed=7, gain=gain, decay_input=decay_input)
     x = counts(30, 1, seed=8)
     with torch.no_grad():
         expected = model(x)

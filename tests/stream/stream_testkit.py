@@ -28,9 +28,12 @@ SNN_MODEL_CONFIG = {
 def save_snn_checkpoint(model: PaperSNN, path: Path, **config: Any) -> Path:
     """``model`` saved as a training checkpoint (model config, classes, weights); ``config`` adds
     top-level config keys (e.g. ``slice_us``)."""
+    model_config = {**SNN_MODEL_CONFIG, "num_classes": model.num_classes}
+    if not model.decay_input:
+        model_config["decay_input"] = False
     torch.save(
         {
-            "config": {"model": SNN_MODEL_CONFIG, **config},
+            "config": {"model": model_config, **config},
             "classes": list(LABELS),
             "model_state": model.state_dict(),
         },
@@ -39,7 +42,9 @@ def save_snn_checkpoint(model: PaperSNN, path: Path, **config: Any) -> Path:
     return path
 
 
-def lively_snn(*, num_classes: int = len(LABELS), seed: int = 0) -> PaperSNN:
+def lively_snn(
+    *, num_classes: int = len(LABELS), seed: int = 0, decay_input: bool = True
+) -> PaperSNN:
     """A seeded PaperSNN whose layers all fire (~10 %) on sparse count frames.
 
     Freshly initialised weights let the activity die out after the first layer; each layer's
@@ -49,7 +54,7 @@ def lively_snn(*, num_classes: int = len(LABELS), seed: int = 0) -> PaperSNN:
     """
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    model = PaperSNN(num_classes=num_classes)
+    model = PaperSNN(num_classes=num_classes, decay_input=decay_input)
     net = model.net
     with torch.no_grad():
         for bn in (net[1], net[5]):

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from stream_testkit import LABELS, SNN_MODEL_CONFIG, save_snn_checkpoint
+from stream_testkit import LABELS, SNN_MODEL_CONFIG, lively_snn, save_snn_checkpoint
 
 from microexp.errors import ConfigError, OutputExistsError
 from microexp.models.snn import PaperSNN
@@ -35,10 +35,15 @@ def test_predictor_rebuilds_the_model_from_the_checkpoint_alone(
     np.testing.assert_allclose(predictor.step(frames[0]), got[0], rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("decay_input", [True, False])
 def test_exported_torchscript_step_equals_the_multi_step_model(
-    snn: PaperSNN, tmp_path: Path
+    snn: PaperSNN, tmp_path: Path, decay_input: bool
 ) -> None:
+    if not decay_input:
+        snn = lively_snn(decay_input=False)
     ckpt = save_snn_checkpoint(snn, tmp_path / "snn.pt", slice_us=33_000)
+    rebuilt, _, _ = load_checkpoint_model(ckpt)
+    assert getattr(rebuilt, "decay_input", None) is decay_input
     out = export_torchscript(ckpt, tmp_path / "deploy" / "snn_step.pt")
     module, meta = load_torchscript(out)
     assert meta["classes"] == list(LABELS) and meta["config"]["model"]["name"] == "snn"

@@ -1,15 +1,22 @@
 """Conditional VAE reconstructing a grey frame from an accumulated event frame (paper §cVAE).
 
-As the paper describes it (REFERENCE.md §1): the encoder q(z | x, c) takes the target frame x and
-the condition c (the accumulated per-polarity event frame) stacked as channels, 2 conv + ReLU,
-then FC → μ and FC → log σ² (latent 32); the decoder takes z concatenated with the *flattened*
-condition, FC + transposed convs, sigmoid. Loss: MSE + KL.
+As the paper describes it (docs/references.md#paper-cvae): the encoder q(z | x, c) takes the
+target frame x and the condition c (the accumulated per-polarity event frame) stacked as channels,
+2 conv + ReLU, then FC → μ and FC → log σ² (latent 32); the decoder takes z concatenated with the
+*flattened* condition, FC + transposed convs, sigmoid. Loss: MSE + KL.
 
-Parameter count: at 64×64 with a 2-channel condition this has 135,874,753 parameters, almost all
-in the decoder's first FC ((32 + 2·64·64) × 64·16·16). The paper reports 289M without giving its
-resolution or widths; the flattened condition makes the count grow with the image area, so the
-paper's model was presumably built at a larger input (e.g. a 1-channel condition at ~128×96 or a
-wider FC). Both sizes are constructor arguments.
+Parameter count (:func:`cvae_parameter_count`; Mi = 2^20, :mod:`microexp.models.params`): the
+decoder's first FC, ``(latent + C·H·W) × 64·(H/4)·(W/4)``, holds almost all of it, so the count
+grows as ≈ 4·C·(H·W)² with C condition channels. At 64×64 with the 2-channel condition used here:
+135,874,753 = 129.58 Mi. The paper's Table 6 gives "289M" (docs/references.md#paper-table6)
+without its input size, condition channels or widths. With this layout, 289 Mi (the paper's unit
+for the SNN) needs about 8,640 condition pixels with one channel (80×108: 288.03 Mi) or about
+6,100 with two (76×80: 284.35 Mi; 80×80 gives 314.93 Mi); read as 10^6, 289 M is a 1-channel
+condition at 92×92 (289.9 M) or a 2-channel one at 68×88 (288.9 M). A 2-channel 64×64 condition,
+the paper's 64×64 crops, gives less than half the paper's count. Evaluation quotes the
+reconstruction from the condition alone (:meth:`CVAE.reconstruct`, z = 0, the prior's mean); the
+posterior one (z = μ(x, c), which sees the target) is reported beside it
+(:mod:`microexp.train.reconstruct`).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["CVAE", "cvae_loss"]
+__all__ = ["CVAE", "cvae_loss", "cvae_parameter_count"]
 
 
 class CVAE(nn.Module):
@@ -81,6 +88,21 @@ class CVAE(nn.Module):
         """Frame from the condition alone (z = 0, the prior's mean) — what inference can do."""
         z = torch.zeros(c.shape[0], self.latent, device=c.device, dtype=c.dtype)
         return self.decode(z, c)
+
+
+def cvae_parameter_count(
+    *, height: int, width: int, cond_channels: int = 2, latent: int = 32, maps: int = 32
+) -> int:
+    """Parameters of this layout for an ``height``×``width`` frame (closed form, also non-square;
+    equals ``CVAE(size=s, ...)`` for ``height == width == s``, tested)."""
+    if height % 4 or width % 4:
+        raise ValueError(f"height and width must be multiples of 4, got {height}x{width}")
+    flat = 2 * maps * (height // 4) * (width // 4)
+    encoder = (1 + cond_channels) * maps * 16 + maps + maps * 2 * maps * 16 + 2 * maps
+    heads = 2 * (flat * latent + latent)
+    fc_dec = (latent + cond_channels * height * width) * flat + flat
+    decoder = 2 * maps * maps * 16 + maps + maps * 16 + 1
+    return encoder + heads + fc_dec + decoder
 
 
 def cvae_loss(

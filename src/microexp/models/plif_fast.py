@@ -6,10 +6,13 @@ path — runs through :class:`PLIFMultiStep`, which
 
 - writes every step's potential and spikes into preallocated ``[T, ...]`` tensors instead of
   stacking lists at the end (the stacks were ~20 % of a training step here),
-- computes ``h = v + (x − v)·q`` with the very same float ops (so forward spikes are identical),
+- computes the charge with the very same float ops as spikingjelly (so forward spikes are
+  identical): ``h = v + (x − v)·q`` with ``decay_input=True``, ``h = (v − v·q) + x`` with
+  ``decay_input=False`` (the two charge equations, see :mod:`microexp.models.snn`),
 - in backward, evaluates the ATan surrogate and the reset masks once over the whole sequence and
   keeps only the two-op recursion ``gh_t = A_t + c_t·(1 − s_t)``, ``c_{t−1} = gh_t·(1 − q)``
-  per step (hard reset to 0 with ``detach_reset=True``, ``decay_input=True``).
+  per step (hard reset to 0 with ``detach_reset=True``); ∂h/∂x is q (decay_input) or 1, and
+  ∂h/∂q is ``x − v`` (decay_input) or ``−v``.
 
 Other configurations (soft reset, other surrogates, ``store_v_seq``) fall back to spikingjelly.
 Gradients agree with spikingjelly's to float rounding (tested).
@@ -31,7 +34,13 @@ class PLIFMultiStep(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx: Any, x: torch.Tensor, v0: torch.Tensor, w: torch.Tensor, threshold: float, alpha: float
+        ctx: Any,
+        x: torch.Tensor,
+        v0: torch.Tensor,
+        w: torch.Tensor,
+        threshold: float,
+        alpha: float,
+        decay_input: bool = True,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         q = w.detach().float().sigmoid()
         h = torch.empty_like(x)
@@ -39,21 +48,26 @@ class PLIFMultiStep(torch.autograd.Function):
         keep = torch.empty_like(x[0])
         v = v0
         for t in range(x.shape[0]):
-            ht = torch.sub(x[t], v, out=h[t]).mul_(q).add_(v)  # = v + (x − v)·q
+            if decay_input:
+                ht = torch.sub(x[t], v, out=h[t]).mul_(q).add_(v)  # = v + (x − v)·q
+            else:
+                ht = torch.mul(v, q, out=h[t])
+                ht = torch.sub(v, ht, out=h[t]).add_(x[t])  # = (v − v·q) + x
             torch.ge(ht, threshold, out=s[t])
             torch.lt(ht, threshold, out=keep)
             v = ht * keep  # hard reset to 0 (exact: ×1 or ×0)
         ctx.save_for_backward(x, v0, q, h, s)
         ctx.threshold, ctx.alpha = threshold, alpha
+        ctx.decay_input = decay_input
         ctx.w_dtype = w.dtype
         return s, v
 
     @staticmethod
     def backward(
         ctx: Any, gs: torch.Tensor | None, gv: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None, None]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None, None, None]:
         x, v0, q, h, s = ctx.saved_tensors
-        alpha = ctx.alpha
+        alpha, decay_input = ctx.alpha, ctx.decay_input
         # the one sequence-sized temporary: ATan surrogate derivative, then A = ∂L/∂s · sg,
         # then (in place, step by step) ∂L/∂h, finally ∂L/∂x
         a = (
@@ -74,10 +88,13 @@ class PLIFMultiStep(torch.autograd.Function):
         for t in range(h.shape[0] - 1, -1, -1):
             gh = a[t].addcmul_(carry, torch.sub(1.0, s[t]))  # A_t + c_t·(1 − s_t)
             v_prev = v0 if t == 0 else h[t - 1] * torch.sub(1.0, s[t - 1])
-            gq += (gh * (x[t] - v_prev)).sum()
+            if decay_input:
+                gq += (gh * (x[t] - v_prev)).sum()
+            else:
+                gq -= (gh * v_prev).sum()
             carry = gh * decay
         gw = (gq * q * (1 - q)).to(ctx.w_dtype)
-        return a.mul_(q), carry, gw, None, None
+        return (a.mul_(q) if decay_input else a), carry, gw, None, None, None
 
 
 class FastPLIFNode(neuron.ParametricLIFNode):
@@ -87,7 +104,6 @@ class FastPLIFNode(neuron.ParametricLIFNode):
         return (
             self.v_reset == 0.0
             and self.detach_reset
-            and self.decay_input
             and not self.store_v_seq
             and type(self.surrogate_function) is surrogate.ATan
             and getattr(self, "_neuron_precision", None) is None
@@ -101,6 +117,8 @@ class FastPLIFNode(neuron.ParametricLIFNode):
         v0 = states[0]
         assert isinstance(v0, torch.Tensor)
         alpha = float(self.surrogate_function.alpha)
-        spikes, v = PLIFMultiStep.apply(x_seq, v0, self.w, float(self.v_threshold), alpha)
+        spikes, v = PLIFMultiStep.apply(
+            x_seq, v0, self.w, float(self.v_threshold), alpha, bool(self.decay_input)
+        )
         self._memories["v"] = v
         return spikes

@@ -5,7 +5,8 @@ small one for 64×64 crops: a stem (conv 3×3, 32 maps, BN, spiking neuron), thr
 SEW basic block each (32, 64, 128 maps; stride 1, 2, 2; element-wise ADD connection, spiking
 downsample path where the shape changes), global average pooling and a linear read-out whose
 output is averaged over time. Built from spikingjelly ``activation_based`` layers in multi-step
-mode, time-major ``[T, N, C, H, W]``, neuron type injectable. 307,984 parameters (7 classes).
+mode, time-major ``[T, N, C, H, W]``, neuron type and charge equation (``decay_input``, see
+:mod:`microexp.models.snn`) injectable. 307,984 parameters (7 classes).
 """
 
 from __future__ import annotations
@@ -65,14 +66,20 @@ class SEWResNet(nn.Module):
         widths: tuple[int, ...] = (32, 64, 128),
         dropout: float = 0.2,
         neuron_factory: NeuronFactory = plif_neuron,
+        decay_input: bool = True,
     ) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.in_channels = in_channels
-        blocks: list[nn.Module] = [*_conv_bn(in_channels, widths[0], 1), neuron_factory()]
+        self.decay_input = decay_input
+
+        def spiking() -> nn.Module:
+            return neuron_factory(decay_input=decay_input)
+
+        blocks: list[nn.Module] = [*_conv_bn(in_channels, widths[0], 1), spiking()]
         c = widths[0]
         for i, w in enumerate(widths):
-            blocks.append(SEWBlock(c, w, 1 if i == 0 else 2, neuron_factory))
+            blocks.append(SEWBlock(c, w, 1 if i == 0 else 2, spiking))
             c = w
         self.features = nn.Sequential(*blocks)
         self.head = nn.Sequential(

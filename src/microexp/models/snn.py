@@ -1,6 +1,6 @@
 """The paper's PLIF spiking network (Mastropasqua et al. 2025), built with spikingjelly 2.0.
 
-Layout (REFERENCE.md §1)::
+Layout (docs/references.md#paper-snn)::
 
     2 × [Conv2d 3×3 s1 p1, 32 maps, no bias → BatchNorm2d → PLIF → MaxPool 2×2]
     Flatten
@@ -13,8 +13,23 @@ Tensors are time-major ``[T, N, C, H, W]``. :meth:`PaperSNN.forward` runs a whol
 :meth:`PaperSNN.step` / :meth:`PaperSNN.reset` stream one slice at a time with kept membrane
 state; both modes give the same outputs (tested).
 
-The layers sit in one ``nn.Sequential`` in the order of ``shared/bench/snn_reference.py``, so a
-state dict of that naive build loads into :class:`PaperSNN` (``model.net``) unchanged.
+The layers sit in one ``nn.Sequential`` in the order of the naive spikingjelly build
+(``bench/_snn_reference.py``), so a state dict of that build loads into :class:`PaperSNN`
+(``model.net``) unchanged.
+
+Charge equation (``decay_input``, a model config key; docs/references.md#plif-charge). With
+1/τ = sigmoid(w) and V_reset = 0, spikingjelly's ``ParametricLIFNode`` offers both forms:
+
+- ``decay_input=True`` (Fang et al. 2021, the PLIF paper; spikingjelly's default):
+  H[t] = V[t−1] + (X[t] − V[t−1]) / τ — the input is scaled by 1/τ too;
+- ``decay_input=False`` (the paper's Eq. 3 as printed, V_rest = V_reset = 0):
+  H[t] = V[t−1] − V[t−1] / τ + X[t] — only the potential leaks.
+
+The paper's configs keep ``decay_input: true``: the paper builds its PLIF after Fang et al.,
+whose neuron (and spikingjelly's default) is the first form, and the paper's parameter count and
+layout match that build; the printed Eq. 3 is kept as a switch (``decay_input: false``) to test
+the other reading. Both forms step identically in single-step, multi-step and the fast paths
+(tested against spikingjelly for each).
 """
 
 from __future__ import annotations
@@ -37,37 +52,52 @@ __all__ = [
     "time_average",
 ]
 
-NeuronFactory = Callable[[], nn.Module]
+NeuronFactory = Callable[..., nn.Module]
+"""Makes one neuron layer; called with no argument, or with ``decay_input=`` (see the factories)."""
 
 
-def plif_neuron() -> nn.Module:
+def plif_neuron(*, decay_input: bool = True) -> nn.Module:
     """The paper's neuron: PLIF, 1/τ = sigmoid(w) with τ₀ = 2, V_reset = 0, ATan surrogate.
 
     A :class:`~microexp.models.plif_fast.FastPLIFNode`: spikingjelly's ``ParametricLIFNode``
-    with a leaner multi-step (training) path; same parameters, state dict and outputs."""
+    with a leaner multi-step (training) path; same parameters, state dict and outputs.
+    ``decay_input``: the charge equation (module docstring)."""
     from microexp.models.plif_fast import FastPLIFNode
 
     return FastPLIFNode(
-        init_tau=2.0, v_reset=0.0, surrogate_function=surrogate.ATan(), detach_reset=True
+        init_tau=2.0,
+        decay_input=decay_input,
+        v_reset=0.0,
+        surrogate_function=surrogate.ATan(),
+        detach_reset=True,
     )
 
 
-def plif_sj_neuron() -> nn.Module:
+def plif_sj_neuron(*, decay_input: bool = True) -> nn.Module:
     """The paper's neuron as spikingjelly's own ``ParametricLIFNode`` (reference path)."""
     return neuron.ParametricLIFNode(
-        init_tau=2.0, v_reset=0.0, surrogate_function=surrogate.ATan(), detach_reset=True
+        init_tau=2.0,
+        decay_input=decay_input,
+        v_reset=0.0,
+        surrogate_function=surrogate.ATan(),
+        detach_reset=True,
     )
 
 
-def lif_neuron() -> nn.Module:
+def lif_neuron(*, decay_input: bool = True) -> nn.Module:
     """A fixed-τ LIF (τ = 2) with the same surrogate and reset: an ablation of PLIF."""
     return neuron.LIFNode(
-        tau=2.0, v_reset=0.0, surrogate_function=surrogate.ATan(), detach_reset=True
+        tau=2.0,
+        decay_input=decay_input,
+        v_reset=0.0,
+        surrogate_function=surrogate.ATan(),
+        detach_reset=True,
     )
 
 
-def if_neuron() -> nn.Module:
-    """An integrate-and-fire neuron (no leak) with the same surrogate and reset."""
+def if_neuron(*, decay_input: bool = True) -> nn.Module:
+    """An integrate-and-fire neuron (no leak: H = V + X, so ``decay_input`` changes nothing)."""
+    del decay_input
     return neuron.IFNode(v_reset=0.0, surrogate_function=surrogate.ATan(), detach_reset=True)
 
 
@@ -77,7 +107,7 @@ NEURONS: dict[str, NeuronFactory] = {
     "lif": lif_neuron,
     "if": if_neuron,
 }
-"""Neuron factories by config name."""
+"""Neuron factories by config name (each takes ``decay_input=``)."""
 
 
 def count_parameters(model: nn.Module) -> dict[str, int]:
@@ -99,7 +129,10 @@ def count_parameters(model: nn.Module) -> dict[str, int]:
 
 
 class PaperSNN(nn.Module):
-    """The paper's PLIF SNN classifier (4,311,748 parameters with 21 classes at 64×64)."""
+    """The paper's PLIF SNN classifier (4,311,748 parameters with 21 classes at 64×64).
+
+    ``decay_input`` selects the neurons' charge equation (module docstring); it is passed to
+    ``neuron_factory`` for every spiking layer."""
 
     output_kind: Literal["rate", "logits"] = "rate"
 
@@ -114,6 +147,7 @@ class PaperSNN(nn.Module):
         votes_per_class: int = 10,
         dropout: float = 0.2,
         neuron_factory: NeuronFactory = plif_neuron,
+        decay_input: bool = True,
     ) -> None:
         super().__init__()
         if size % 4:
@@ -121,23 +155,28 @@ class PaperSNN(nn.Module):
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.size = size
+        self.decay_input = decay_input
         flat = channels * (size // 4) ** 2
+
+        def spiking() -> nn.Module:
+            return neuron_factory(decay_input=decay_input)
+
         self.net = nn.Sequential(
             layer.Conv2d(in_channels, channels, 3, padding=1, bias=False),
             layer.BatchNorm2d(channels),
-            neuron_factory(),
+            spiking(),
             layer.MaxPool2d(2),
             layer.Conv2d(channels, channels, 3, padding=1, bias=False),
             layer.BatchNorm2d(channels),
-            neuron_factory(),
+            spiking(),
             layer.MaxPool2d(2),
             layer.Flatten(),
             layer.Dropout(dropout),
             layer.Linear(flat, hidden, bias=False),
-            neuron_factory(),
+            spiking(),
             layer.Dropout(dropout),
             layer.Linear(hidden, num_classes * votes_per_class, bias=False),
-            neuron_factory(),
+            spiking(),
             layer.VotingLayer(votes_per_class),
         )
         self._mode: Literal["m", "s"] = "m"

@@ -19,7 +19,8 @@ forgets it. What makes it fast at batch 1 (figures in ``bench/snn_step.py``):
 - the conv layers' 2×2 max pool runs on the potential before thresholding (exact, see
   :meth:`FastSNN._conv_layer`) and spike / keep masks are written as float directly.
 
-Only PLIF, LIF and IF neurons with hard reset to 0 are supported (the paper's configuration).
+Only PLIF, LIF and IF neurons with hard reset to 0 are supported (the paper's configuration),
+with either charge equation (``decay_input``, see :mod:`microexp.models.snn`).
 """
 
 from __future__ import annotations
@@ -34,19 +35,18 @@ from microexp.models.snn import PaperSNN
 __all__ = ["FastSNN"]
 
 
-def _decay(node: nn.Module) -> tuple[torch.Tensor | None, float]:
-    """``(q, threshold)`` of a neuron: q = 1/τ (None for IF, no leak)."""
+def _decay(node: nn.Module) -> tuple[torch.Tensor | None, float, bool]:
+    """``(q, threshold, decay_input)`` of a neuron: q = 1/τ (None for IF, no leak)."""
     if getattr(node, "v_reset", None) != 0.0:
         raise ValueError(f"FastSNN needs hard reset to 0, got v_reset={node.v_reset!r}")
-    if not getattr(node, "decay_input", True):
-        raise ValueError("FastSNN needs decay_input=True")
     threshold = float(node.v_threshold)  # type: ignore[arg-type]
+    decay_input = bool(getattr(node, "decay_input", True))
     if isinstance(node, neuron.ParametricLIFNode):
-        return node.w.detach().float().sigmoid().clone(), threshold
+        return node.w.detach().float().sigmoid().clone(), threshold, decay_input
     if isinstance(node, neuron.LIFNode):
-        return torch.tensor(1.0 / float(node.tau)), threshold
+        return torch.tensor(1.0 / float(node.tau)), threshold, decay_input
     if isinstance(node, neuron.IFNode):
-        return None, threshold
+        return None, threshold, True
     raise ValueError(f"FastSNN does not support neuron type {type(node).__name__}")
 
 
@@ -109,14 +109,18 @@ class FastSNN:
         self._v = [None, None, None, None]
 
     def _charge(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        """Membrane potential before firing, in place on ``x`` (the layer's input current):
-        ``h = v + (x − v)·q`` exactly as spikingjelly computes it (``h = v + x`` for IF)."""
-        q = self.nodes[i][0]
+        """Membrane potential before firing, in place on ``x`` (the layer's input current),
+        exactly as spikingjelly computes it: ``h = v + (x − v)·q`` (``decay_input``),
+        ``h = (v − v·q) + x`` (without), ``h = v + x`` for IF."""
+        q, _, decay_input = self.nodes[i]
         v = self._v[i]
         if v is None:
             v = torch.zeros_like(x)
-        h = x if q is None else x.sub_(v).mul_(q)
-        return h.add_(v)
+        if q is None:
+            return x.add_(v)
+        if decay_input:
+            return x.sub_(v).mul_(q).add_(v)
+        return x.add_(v - v * q)
 
     def _fire_and_reset(self, i: int, h: torch.Tensor) -> None:
         """Keep ``v = (1 − spike)·h`` (hard reset to 0) as the layer's state, in place on ``h``.

@@ -2,8 +2,9 @@
 
 :class:`SNNStepModule` holds a trained :class:`~microexp.models.snn.PaperSNN`'s eval-mode weights
 as buffers and runs one slice per ``forward`` with the same operations as spikingjelly's
-single-step path (conv → eval BatchNorm → PLIF charge ``h = v + (x − v)·sigmoid(w)`` → spike
-``h ≥ θ`` → hard reset to 0 → …, voting = mean over each class's neurons). ``reset()`` is
+single-step path (conv → eval BatchNorm → PLIF charge ``h = v + (x − v)·q`` with
+``decay_input``, ``h = v − v·q + x`` without, q = sigmoid(w) → spike ``h ≥ θ`` → hard reset to
+0 → …, voting = mean over each class's neurons). ``reset()`` is
 exported, so a deployed program needs only ``torch.jit.load(path)``, then ``m.reset()`` and
 ``m(x)`` per slice (``x`` ``[N, 2, S, S]`` float32 counts). The class list and the stream
 settings travel in the file's ``extra_files`` (``meta.json``).
@@ -23,19 +24,20 @@ from microexp.errors import OutputExistsError
 __all__ = ["SNNStepModule", "export_torchscript", "load_torchscript"]
 
 
-def _node_terms(node: nn.Module) -> tuple[torch.Tensor, float]:
-    """``(q, threshold)``; q = 1/τ (1 for IF with no leak, applied as h = v + (x − v)·q)."""
+def _node_terms(node: nn.Module) -> tuple[torch.Tensor, float, bool]:
+    """``(q, threshold, decay_input)``; q = 1/τ (NaN for IF: no leak, h = v + x)."""
     if getattr(node, "v_reset", None) != 0.0:
         raise ValueError(
             f"export needs hard reset to 0, got v_reset={getattr(node, 'v_reset', None)!r}"
         )
     threshold = float(node.v_threshold)  # type: ignore[arg-type]
+    decay_input = bool(getattr(node, "decay_input", True))
     if isinstance(node, neuron.ParametricLIFNode):
-        return node.w.detach().float().sigmoid().reshape(1).clone(), threshold
+        return node.w.detach().float().sigmoid().reshape(1).clone(), threshold, decay_input
     if isinstance(node, neuron.LIFNode):
-        return torch.tensor([1.0 / float(node.tau)]), threshold
+        return torch.tensor([1.0 / float(node.tau)]), threshold, decay_input
     if isinstance(node, neuron.IFNode):
-        return torch.tensor([float("nan")]), threshold  # NaN marks "no leak"
+        return torch.tensor([float("nan")]), threshold, True  # NaN marks "no leak"
     raise ValueError(f"export does not support neuron type {type(node).__name__}")
 
 
@@ -56,6 +58,7 @@ class SNNStepModule(nn.Module):
     fc2_w: torch.Tensor
     q: torch.Tensor
     thresholds: torch.Tensor
+    decay_input: torch.Tensor
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -72,9 +75,10 @@ class SNNStepModule(nn.Module):
         self.eps2 = float(bn2.eps)
         self.register_buffer("fc1_w", fc1.weight.detach().float().clone())
         self.register_buffer("fc2_w", fc2.weight.detach().float().clone())
-        qs, ths = zip(*(_node_terms(n) for n in (n1, n2, n3, n4)), strict=True)
+        qs, ths, decays = zip(*(_node_terms(n) for n in (n1, n2, n3, n4)), strict=True)
         self.register_buffer("q", torch.cat(list(qs)))
         self.register_buffer("thresholds", torch.tensor([float(t) for t in ths]))
+        self.register_buffer("decay_input", torch.tensor(list(decays), dtype=torch.bool))
         self.votes = int(vote.voting_size)
         self.num_classes = int(model.num_classes)  # type: ignore[arg-type]
         self.v0 = torch.zeros(0)
@@ -93,7 +97,12 @@ class SNNStepModule(nn.Module):
         if v.shape != x.shape:
             v = torch.zeros_like(x)
         q = self.q[i]
-        h = x + v if bool(torch.isnan(q)) else v + (x - v) * q
+        if bool(torch.isnan(q)):
+            h = x + v
+        elif bool(self.decay_input[i]):
+            h = v + (x - v) * q
+        else:
+            h = v - v * q + x
         spike = (h >= self.thresholds[i]).to(torch.float32)
         return spike, h * (1.0 - spike)
 

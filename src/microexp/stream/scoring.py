@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from microexp.stream.engine import SlicePrediction
 
-__all__ = ["StreamScores", "TrueAction", "score_predictions"]
+__all__ = ["StreamScores", "TrueAction", "score_arrays", "score_predictions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +65,31 @@ def score_predictions(
 ) -> StreamScores:
     """Detection delay, detection and top-1 accuracy, false onsets per minute (module docstring)."""
     labels = predictions[0].labels if predictions else ()
+    span_us = predictions[-1].t_end_us - predictions[0].t_start_us if predictions else 0
+    return score_arrays(
+        labels=labels,
+        stamps_ns=np.array([p.stamp_ns for p in predictions], dtype=np.int64),
+        scores=np.stack([p.scores for p in predictions]) if predictions else np.zeros((0, 0)),
+        onsets=[(p.stamp_ns, lb) for p in predictions for lb in p.onsets],
+        span_us=span_us,
+        actions=actions,
+        slack_ns=slack_ns,
+    )
+
+
+def score_arrays(
+    *,
+    labels: Sequence[str],
+    stamps_ns: npt.NDArray[np.int64],
+    scores: npt.NDArray[np.floating],
+    onsets: Sequence[tuple[int, str]],
+    span_us: int,
+    actions: Sequence[TrueAction],
+    slack_ns: int = 0,
+) -> StreamScores:
+    """:func:`score_predictions` on plain arrays: per-slice ROS stamps ``[N]`` and scores
+    ``[N, C]``, the predicted ``(stamp_ns, label)`` onsets, and the stream's span in sensor µs."""
     known = [a for a in actions if a.label in labels]
-    stamps = np.array([p.stamp_ns for p in predictions], dtype=np.int64)
-    onsets: list[tuple[int, str]] = [(p.stamp_ns, lb) for p in predictions for lb in p.onsets]
-    scores = np.stack([p.scores for p in predictions]) if predictions else np.zeros((0, 0))
     delays: list[float] = []
     top1: list[bool] = []
     used: set[int] = set()  # indices of onsets inside some window of their label
@@ -79,16 +101,12 @@ def score_predictions(
         used.update(hits)
         if hits:
             delays.append((onsets[hits[0]][0] - act.onset_ns) / 1e6)
-        inside = (stamps > act.onset_ns) & (stamps <= end)
+        inside = (stamps_ns > act.onset_ns) & (stamps_ns <= end)
         if inside.any():
             mean = scores[inside].mean(axis=0)
             top1.append(labels[int(np.argmax(mean))] == act.label)
     false_onsets = sum(1 for i in range(len(onsets)) if i not in used)
-    span_ns = 0
-    if predictions:
-        span_ns = predictions[-1].t_end_us - predictions[0].t_start_us
-        span_ns *= 1000
-    minutes = span_ns / 60e9
+    minutes = span_us * 1000 / 60e9
     nan = math.nan
     return StreamScores(
         actions=len(known),
@@ -101,6 +119,6 @@ def score_predictions(
         false_onsets=false_onsets,
         false_onsets_per_min=false_onsets / minutes if minutes > 0 else nan,
         minutes=minutes,
-        slices=len(predictions),
+        slices=int(stamps_ns.shape[0]),
         source=actions[0].source if actions else "none",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,17 +10,26 @@ import pytest
 import yaml
 
 from microexp.dataset.atomic import NpyAppender, atomic_write_text
-from microexp.dataset.config import ExportConfig, config_to_dict, load_export_config
+from microexp.dataset.config import ExportConfig, TrimConfig, config_to_dict, load_export_config
 from microexp.dataset.manifest import ClipRecord, make_clip_id, read_manifest, write_manifest
 from microexp.dataset.splits import loso_splits
-from microexp.dataset.summary import summary_rows
+from microexp.dataset.summary import length_histogram, summary_rows
 from microexp.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_configs_load() -> None:
-    assert load_export_config(REPO / "config" / "dataset" / "export.yaml") == ExportConfig()
+    # the template is the defaults, except that it trims real recordings to the activity burst
+    paper = replace(ExportConfig(), trim=TrimConfig(mode="activity"))
+    assert load_export_config(REPO / "config" / "dataset" / "export.yaml") == paper
+    for name in ("dataset/export_synthetic.yaml", "demo/export.yaml"):
+        assert load_export_config(REPO / "config" / name).trim.mode == "perform_window"
+
+
+def test_activity_trim_needs_a_known_camera() -> None:
+    with pytest.raises(ConfigError, match=r"trim.camera 'dvs' is not one of the cameras"):
+        ExportConfig(trim=TrimConfig(mode="activity", camera="dvs"))
 
 
 def test_config_errors_name_file_and_key(tmp_path: Path) -> None:
@@ -93,10 +103,29 @@ def test_loso_leaves_each_subject_out_once() -> None:
 
 
 def test_summary_rows() -> None:
-    rows = summary_rows([_rec("a", "S1", "AU12", 2.0), _rec("b", "S2", "AU4", 3.0)])
+    recs = [_rec("a", "S1", "AU12", 2.0), _rec("b", "S2", "AU4", 3.0)]
+    rows = summary_rows(recs)
     davis = next(r for r in rows if r["name"] == "davis")
     assert (davis["subjects"], davis["clips"], davis["mean_s"]) == (2, 2, 2.5)
     assert [r["name"] for r in rows if r["group"] == "label"] == ["AU12", "AU4"]
+    # with the clips' streams: Table 2's layout, DAVIS events and grey frames on separate rows
+    streams = {
+        "a": [("davis", "events", "346x260"), ("davis", "grey frames", "346x260")],
+        "b": [("davis", "events", "346x260"), ("webcam", "RGB frames", "1280x720")],
+    }
+    rows = summary_rows(recs, streams)
+    got = [(r["name"], r["modality"], r["resolution"], r["clips"]) for r in rows if r["group"] == "sensor"]
+    assert got == [
+        ("davis", "events", "346x260", 2),
+        ("davis", "grey frames", "346x260", 1),
+        ("webcam", "RGB frames", "1280x720", 1),
+    ]
+
+
+def test_length_histogram_bins() -> None:
+    assert length_histogram([0.2, 2.4, 2.6, 2.6]) == [(0.0, 1), (0.5, 0), (1.0, 0), (1.5, 0),
+                                                      (2.0, 1), (2.5, 2)]  # fmt: skip
+    assert length_histogram([]) == []
 
 
 def test_npy_appender_and_atomic_text(tmp_path: Path) -> None:

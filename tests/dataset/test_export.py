@@ -117,7 +117,7 @@ def test_splits_summary_provenance(session: tuple[Path, SessionTruth, Path]) -> 
     meta = json.loads((out / "dataset.json").read_text())
     assert meta["sources"][0]["name"] == "bag" and len(meta["sources"][0]["sha256"]) == 64
     assert meta["config"]["slice_us"] == 33000 and meta["clips"] == 2
-    assert "| davis | 1 | 2 |" in (out / "summary.md").read_text()
+    assert "| davis | events | 346x260 | 1 | 2 |" in (out / "summary.md").read_text()
 
 
 def test_rerun_skips_and_resumes(session: tuple[Path, SessionTruth, Path], tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ Example (``config/dataset/export.yaml``)::
     detector: {kind: dlib_hog, every_n_frames: 5, hold_frames: 15, smoothing: 0.5, ...}
     box_source: {evk4: davis}
     view_mappings: {evk4: {source: davis, matrix: [[...], [...], [...]]}}
+    trim: {mode: activity, camera: davis, threshold_mad: 4.0, merge_gap_slices: 3}
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ __all__ = [
     "DetectorConfig",
     "ExportConfig",
     "ImportConfig",
+    "TrimConfig",
+    "TrimMode",
     "ViewMappingConfig",
     "config_to_dict",
     "from_mapping",
@@ -75,6 +78,27 @@ class DetectorConfig:
     max_side: int = 640  # frames are downscaled to this longest side for detection
 
 
+TrimMode = Literal["perform_window", "ground_truth", "activity"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrimConfig:
+    """How a clip's interval is chosen (``margin_s`` is added on each side of it).
+
+    - ``perform_window``: the protocol's perform window (the whole instructed interval);
+    - ``ground_truth``: onset → offset of the simulator's ``/microexp/ground_truth`` action in the
+      perform window (simulated bags; falls back to ``perform_window`` where there is none);
+    - ``activity``: the burst of event activity in ``camera``'s face crop inside the perform
+      window (real bags; :mod:`microexp.dataset.trim`), like the paper's onset → apex → offset
+      clips. Falls back to ``perform_window`` when no burst stands out.
+    """
+
+    mode: TrimMode = "perform_window"
+    camera: str = "davis"  # activity: the event camera whose face-crop event rate is measured
+    threshold_mad: float = 4.0  # activity: above baseline median + this many robust sigmas (MAD)
+    merge_gap_slices: int = 3  # activity: bursts this close (slices) are one burst
+
+
 @dataclass(frozen=True, slots=True)
 class ViewMappingConfig:
     """A 3×3 homography from ``source`` camera pixels to this camera's pixels."""
@@ -106,6 +130,7 @@ class ExportConfig:
     view_mappings: dict[str, ViewMappingConfig] = field(default_factory=dict)
     offset_window_packets: int = 51  # running median window of the sensor→ROS offset
     close_slack_s: float = 2.0  # a clip is finalised once the bag is this far past its end
+    trim: TrimConfig = field(default_factory=TrimConfig)  # the clip's interval (TrimConfig)
 
     def __post_init__(self) -> None:
         if self.margin_s < 0 or self.slice_us <= 0 or self.crop_size <= 0:
@@ -123,6 +148,13 @@ class ExportConfig:
                     f"{c.frames_topic!r}: a camera with frames says whether they are grey or rgb "
                     "(the subject's consent decides per modality), one without says ''"
                 )
+        if self.trim.mode == "activity" and self.trim.camera not in names:
+            raise ConfigError(f"trim.camera {self.trim.camera!r} is not one of the cameras {names}")
+        if self.trim.threshold_mad <= 0 or self.trim.merge_gap_slices < 0:
+            raise ConfigError(
+                f"trim: threshold_mad must be > 0 and merge_gap_slices >= 0 (got "
+                f"{self.trim.threshold_mad}, {self.trim.merge_gap_slices})"
+            )
 
     @property
     def margin_ns(self) -> int:

@@ -4,7 +4,9 @@ Each bag is read twice, the second time once over the sensor data:
 
 1. the small topics only (protocol, session info, sync) → labelled segments (:mod:`.session`);
 2. one streaming pass over the event and frame topics in log-time order. A clip covers
-   [onset − margin, offset + margin] in protocol (ROS) time; it is opened when the bag reaches
+   [onset − margin, offset + margin] in protocol (ROS) time, onset → offset being the perform
+   window or, in simulated bags, the ground truth (``trim``; real recordings are trimmed to the
+   expression's event activity once the clip is complete); it is opened when the bag reaches
    its start (minus ``close_slack_s``) and finalised once the bag is ``close_slack_s`` past its
    end, so only open clips hold anything, and they stream to disk (events to HDF5 in 1 M-event
    blocks, frames to .npy): memory does not grow with the bag.
@@ -47,7 +49,7 @@ from microexp.dataset.finalize import finalize_dataset
 from microexp.dataset.manifest import RejectRecord, make_clip_id
 from microexp.dataset.output import prepare_output
 from microexp.dataset.provenance import source_entry
-from microexp.dataset.segments import offset_ns, onset_ns, validate_segments
+from microexp.dataset.segments import clip_interval, validate_segments
 from microexp.dataset.session import SessionData, read_session
 from microexp.dataset.share import ShareKeys
 from microexp.dataset.streams import CameraStream
@@ -241,9 +243,10 @@ def _export_source(
         if is_complete(out / "clips" / cid):
             report.skipped.append(cid)
             continue
-        plans.append(
-            ClipPlan(cid, seg, onset_ns(seg) - cfg.margin_ns, offset_ns(seg) + cfg.margin_ns)
+        start, end, how = clip_interval(
+            seg, truth=session.truth, mode=cfg.trim.mode, margin_ns=cfg.margin_ns
         )
+        plans.append(ClipPlan(cid, seg, start, end, trim_source=how))
     cams = []
     for c in cfg.cameras:
         # topics the consent does not let this export read are never opened

@@ -1,5 +1,6 @@
-"""Finishing exported clips: face boxes of the event cameras, event frames, label.json, and
-the export's report (what was written, skipped, rejected, what failed)."""
+"""Finishing exported clips: trimming to the expression (``trim.mode: activity``), face boxes
+of the event cameras, event frames, label.json, and the export's report (what was written,
+skipped, rejected, what failed)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from microexp.dataset.manifest import ClipRecord, RejectRecord
 from microexp.dataset.segments import Segment, offset_ns, onset_ns
 from microexp.dataset.session import SessionData
 from microexp.dataset.streams import CameraStream
+from microexp.dataset.trim import activity_window, cut_clip
 from microexp.faces.detectors import make_detector
 from microexp.faces.mapping import ViewMapping
 from microexp.faces.tracker import FaceTracker
@@ -75,6 +77,7 @@ class ClipPlan:
     end_ns: int
     writer: ClipWriter | None = None
     decode_errors: int = 0
+    trim_source: str = "perform_window"  # what the interval was cut to (segments.clip_interval)
 
 
 _SHAREABLE_REASONS = ("redo", "skip", "abort", "interrupted", "no end", "no perform window",
@@ -197,6 +200,9 @@ def finish_clip(
                 f"{seg.segment_index} attempt {seg.attempt}; its crops are blank "
                 f"(detector {cfg.detector.kind!r}, fallback {cfg.detector.fallback or 'none'!r})"
             )
+    trim: dict[str, Any] = {"mode": cfg.trim.mode, "source": p.trim_source}
+    if cfg.trim.mode == "activity":
+        trim.update(_trim_to_activity(p, cfg, cams, time_origin_ns=origin))
     boxes: dict[str, Any] = {}
     for name in w.events:
         box, how = _event_box(by_name[name], p, cfg, by_name)
@@ -258,6 +264,7 @@ def finish_clip(
         },
         "sync_offset_ns": {c.name: c.sync_offset_ns for c in cams},
         "decode_errors": p.decode_errors,
+        "trim": trim,
         "slice_us": cfg.slice_us,
         "crop_size": cfg.crop_size,
         "source": session.source,
@@ -265,3 +272,56 @@ def finish_clip(
     }
     w.finish(label)
     report.written.append(p.clip_id)
+
+
+def _trim_to_activity(
+    p: ClipPlan, cfg: ExportConfig, cams: list[CameraStream], *, time_origin_ns: int
+) -> dict[str, Any]:
+    """Cut the clip to the burst of face-crop events in the perform window (:mod:`.trim`), with
+    the margin on each side; returns what ``label.json`` records about it (times counted from
+    ``time_origin_ns``, like every time the dataset holds)."""
+    w, seg = p.writer, p.segment
+    assert w is not None
+    name = cfg.trim.camera
+    if name not in w.events:
+        return {"source": f"perform_window (no {name} events)"}
+    by_name = {c.name: c for c in cams}
+    box, _ = _event_box(by_name[name], p, cfg, by_name)
+    frames = w.event_frames(
+        name, box, size=cfg.crop_size, slice_us=cfg.slice_us, margin=cfg.detector.margin
+    )
+    counts = frames.reshape(frames.shape[0], -1).sum(axis=1, dtype=np.int64)
+    slice_ns = cfg.slice_us * 1000
+    perform = (
+        (onset_ns(seg) - p.start_ns) // slice_ns,
+        -(-(offset_ns(seg) - p.start_ns) // slice_ns),
+    )
+    win = activity_window(
+        counts,
+        perform=perform,
+        threshold_mad=cfg.trim.threshold_mad,
+        merge_gap_slices=cfg.trim.merge_gap_slices,
+    )
+    if win is None:
+        return {"source": "perform_window (no activity above the baseline)"}
+    pad = round(cfg.margin_ns / slice_ns)
+    old_start = p.start_ns
+    start = old_start + max(0, win.start - pad) * slice_ns
+    end = min(p.end_ns, old_start + min(counts.size, win.end + pad) * slice_ns)
+    new_counts = cut_clip(w.dir, old_start_ns=old_start, new_start_ns=start, new_end_ns=end,
+                          time_origin_ns=time_origin_ns)  # fmt: skip
+    for cam, n in new_counts.items():
+        w.events[cam].count, w.events[cam].t0_ns = n, start - time_origin_ns
+    for sink in w.frames.values():
+        keep = [start <= t < end for t in sink.times_ns]
+        sink.times_ns = [t for t, k in zip(sink.times_ns, keep, strict=True) if k]
+        sink.boxes = [b for b, k in zip(sink.boxes, keep, strict=True) if k]
+    p.start_ns, p.end_ns = w.start_ns, w.end_ns = start, end
+    return {
+        "source": "activity",
+        "camera": name,
+        "expression_start_ns": old_start + win.start * slice_ns - time_origin_ns,
+        "expression_end_ns": old_start + win.end * slice_ns - time_origin_ns,
+        "baseline_events_per_slice": round(win.baseline, 3),
+        "threshold_events_per_slice": round(win.threshold, 3),
+    }

@@ -5,12 +5,17 @@ Segments come from :func:`microexp.protocol.labels.segments_from_events` (one pe
 skipped, aborted or unfinished attempts are invalid there with a reason). The export adds its own
 checks (:func:`validate_segments`): demo-run segments, unknown AU codes, empty perform windows and
 overlapping performances are rejected with a reason naming the bag, topic and segment.
+
+:func:`clip_interval` gives each clip's interval: the perform window, or (simulated bags) the
+ground-truth action's onset → offset inside it, with the neutral margin on each side. Trimming
+to the event activity of real recordings happens once the clip's events are known
+(:mod:`microexp.dataset.trim`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from microexp.aus import lookup
 from microexp.errors import ConfigError
@@ -18,6 +23,8 @@ from microexp.protocol.labels import Segment, segments_from_events
 
 __all__ = [
     "Segment",
+    "TruthAction",
+    "clip_interval",
     "offset_ns",
     "onset_ns",
     "segments_from_events",
@@ -33,6 +40,33 @@ def onset_ns(seg: Segment) -> int:
 def offset_ns(seg: Segment) -> int:
     """End of the perform window (the segment end when there was none)."""
     return seg.perform_end_ns if seg.perform_end_ns >= 0 else seg.end_ns
+
+
+@dataclass(frozen=True, slots=True)
+class TruthAction:
+    """A performed action as the simulator recorded it (``/microexp/ground_truth``), ROS ns."""
+
+    label: str
+    onset_ns: int
+    offset_ns: int
+
+
+def clip_interval(
+    seg: Segment, *, truth: Sequence[TruthAction], mode: str, margin_ns: int
+) -> tuple[int, int, str]:
+    """``(start_ns, end_ns, source)`` of the clip of ``seg``.
+
+    ``mode="ground_truth"``: the truth action of the segment's label whose onset lies in the
+    perform window (the first one), ± margin; else (and for the other modes) the perform window
+    ± margin. ``source`` says which was used.
+    """
+    lo, hi = onset_ns(seg), offset_ns(seg)
+    if mode == "ground_truth":
+        for act in truth:
+            if act.label == seg.label and lo <= act.onset_ns < hi:
+                return act.onset_ns - margin_ns, act.offset_ns + margin_ns, "ground_truth"
+        return lo - margin_ns, hi + margin_ns, "perform_window (no ground truth in the window)"
+    return lo - margin_ns, hi + margin_ns, "perform_window"
 
 
 def validate_segments(

@@ -1,6 +1,6 @@
 """First pass over a session bag: the small topics (protocol, session info, consent, sync
-offsets). A bag from before consent scopes (``SessionInfo.consent`` only) reads as
-:func:`~microexp.consent.scope.legacy_scope`."""
+offsets and, in simulated bags, the ground truth). A bag from before consent scopes
+(``SessionInfo.consent`` only) reads as :func:`~microexp.consent.scope.legacy_scope`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from microexp.consent.record import CONSENT_TYPE, recorded_scope
 from microexp.consent.scope import ConsentScope
 from microexp.dataset.bagsource import BagSource
 from microexp.dataset.config import ExportConfig
-from microexp.dataset.segments import Segment, segments_from_events
+from microexp.dataset.segments import Segment, TruthAction, segments_from_events
 from microexp.errors import BagError, ConfigError
 from microexp.protocol.events import ProtocolEvent, event_from_msg, session_from_msg
 
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 CAMERA_SYNC = "microexp_msgs/msg/CameraSync"
 SYNC_SUMMARY = "microexp_msgs/msg/SyncSummary"
 SESSION_INFO = "microexp_msgs/msg/SessionInfo"
+AU_GROUND_TRUTH = "microexp_msgs/msg/AuGroundTruth"
 
 
 @dataclass
@@ -43,6 +44,7 @@ class SessionData:
     source: str = ""  # the bag's name, or "<subject>_<session>" in a shared dataset
     time_origin_ns: int = 0  # subtracted from every ROS time written (shared: session start)
     shared: bool = False  # written into a dataset that leaves the lab
+    truth: list[TruthAction] = field(default_factory=list)  # simulated bags only
 
 
 def read_session(src: BagSource, cfg: ExportConfig) -> SessionData:
@@ -57,6 +59,7 @@ def read_session(src: BagSource, cfg: ExportConfig) -> SessionData:
             "cannot label clips"
         )
     sync_topics = [t for t, ty in src.topics.items() if ty in (CAMERA_SYNC, SYNC_SUMMARY)]
+    truth_topics = [t for t, ty in src.topics.items() if ty == AU_GROUND_TRUTH]
     session_topics = (
         [cfg.session_topic]
         if cfg.session_topic in src.topics
@@ -66,10 +69,13 @@ def read_session(src: BagSource, cfg: ExportConfig) -> SessionData:
     events: list[ProtocolEvent] = []
     offsets: dict[str, list[int]] = {}
     info = info_msg = consent_msg = None
-    for msg in src.messages([cfg.protocol_topic, *sync_topics, *session_topics]):
+    truth: list[TruthAction] = []
+    for msg in src.messages([cfg.protocol_topic, *sync_topics, *session_topics, *truth_topics]):
         m = src.deserialize(msg)
         if msg.topic == cfg.protocol_topic:
             events.append(event_from_msg(m))
+        elif msg.msgtype == AU_GROUND_TRUTH:
+            truth.append(TruthAction(str(m.label), int(m.onset_ns), int(m.offset_ns)))
         elif msg.msgtype == SESSION_INFO:
             info, info_msg = session_from_msg(m), m
         elif msg.msgtype == CONSENT_TYPE:
@@ -97,6 +103,7 @@ def read_session(src: BagSource, cfg: ExportConfig) -> SessionData:
         events=events,
         segments=segments_from_events(events),
         sync_offsets_ns={c: int(np.median(v)) for c, v in offsets.items()},
+        truth=truth,
     )
     try:
         scope = recorded_scope(consent_msg=consent_msg, session_msg=info_msg, where=where)

@@ -33,12 +33,17 @@ __all__ = ["PAPER_TABLE2", "build_demo_report"]
 log = logging.getLogger(__name__)
 
 PAPER_TABLE2 = [
-    {"sensor": "RGB (ASUS webcam 1920×1080)", "subjects": 7, "clips": 147, "mean_s": 2.5},
-    {"sensor": "events (DAVIS346)", "subjects": 7, "clips": 147, "mean_s": 2.5},
-    {"sensor": "grey frames (DAVIS346)", "subjects": 7, "clips": 147, "mean_s": 2.5},
-    {"sensor": "events (EVK4)", "subjects": 3, "clips": 63, "mean_s": 2.5},
-]
-"""Mastropasqua et al. 2025, Table 2 (REFERENCE.md §1): clips per sensor; mean clip length 2.5 s."""
+    {"sensor": "ASUS webcam", "modality": "RGB frames", "resolution": "1920x1080", "subjects": 7,
+     "clips": 147, "mean_s": 2.5},
+    {"sensor": "DAVIS346", "modality": "events", "resolution": "346x260", "subjects": 7,
+     "clips": 147, "mean_s": 2.5},
+    {"sensor": "DAVIS346", "modality": "grey frames", "resolution": "346x260", "subjects": 7,
+     "clips": 147, "mean_s": 2.5},
+    {"sensor": "EVK4", "modality": "events", "resolution": "1280x720", "subjects": 3, "clips": 63,
+     "mean_s": 2.5},
+]  # fmt: skip
+"""Mastropasqua et al., ICCV Workshops 2025, Table 2 (docs/references.md#paper-table2): clips per
+sensor and modality; mean clip length 2.5 s."""
 
 SYNTH = "this demo (synthetic)"
 PAPER = "paper (real data)"
@@ -229,10 +234,12 @@ def _dataset(page: HtmlPage, lay: Any, demo: dict[str, Any], out: Path) -> None:
     for r in _csv(lay.dataset / "summary.csv"):
         if r.get("group") != "sensor":
             continue
-        rows.append({"source": SYNTH, "sensor": r["name"], "subjects": r["subjects"], "clips": r["clips"],
-                     "mean (s)": r["mean_s"]})  # fmt: skip
+        rows.append({"source": SYNTH, "sensor": r["name"], "modality": r.get("modality", ""),
+                     "resolution": r.get("resolution", ""), "subjects": r["subjects"],
+                     "clips": r["clips"], "mean (s)": r["mean_s"]})  # fmt: skip
     for p in PAPER_TABLE2:
-        rows.append({"source": PAPER + ", Table 2", "sensor": p["sensor"], "subjects": p["subjects"],
+        rows.append({"source": PAPER + ", Table 2", "sensor": p["sensor"], "modality": p["modality"],
+                     "resolution": p["resolution"], "subjects": p["subjects"],
                      "clips": p["clips"], "mean (s)": p["mean_s"]})  # fmt: skip
     page.table(rows, caption="Clips per sensor (layout of the paper's Table 2)")
     labels = [r for r in _csv(lay.dataset / "summary.csv") if r.get("group") == "label"]

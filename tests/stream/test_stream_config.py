@@ -32,7 +32,7 @@ def test_unknown_missing_and_bad_values_name_file_and_key(tmp_path: Path) -> Non
     text = _yaml().replace("  top_k: 3\n", "")
     with pytest.raises(ConfigError, match=r"infer.yaml: missing key\(s\) top_k"):
         load_stream_config(_write(tmp_path, text))
-    with pytest.raises(ConfigError, match=r"infer.yaml: .*theta_off 0.9 exceeds theta_on 0.2"):
+    with pytest.raises(ConfigError, match=r"infer.yaml: .*theta_off 0.9 exceeds theta_on 0.3"):
         load_stream_config(_write(tmp_path, _yaml(theta_off=0.9)))
     with pytest.raises(ConfigError, match=r"infer.yaml: .*crop must be 'fixed' or 'tracked'"):
         load_stream_config(_write(tmp_path, _yaml(crop="auto")))

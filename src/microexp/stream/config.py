@@ -42,10 +42,10 @@ class StreamConfig:
     crop: CropSource = "fixed"
     roi: tuple[int, int, int, int] | None = None
     score_mode: Literal["rate", "softmax"] = "rate"
-    window_slices: int = 4
+    window_slices: int = 2
     softmax_temperature: float = 0.1
-    theta_on: float = 0.2
-    theta_off: float = 0.1
+    theta_on: float = 0.3
+    theta_off: float = 0.15
     k_on: int = 2
     m_off: int = 3
     onset_top1_only: bool = True

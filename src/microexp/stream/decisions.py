@@ -11,8 +11,8 @@ Onsets/offsets. :class:`HysteresisDetector` switches a class on when its score h
 ≥ ``theta_on`` for ``k_on`` consecutive slices and off when it has been < ``theta_off`` for
 ``m_off`` consecutive slices (``theta_off`` ≤ ``theta_on``), so one noisy slice neither starts
 nor ends an AU. With ``top1_only`` a slice counts towards an onset only for the best-scoring class
-(the paper's models are trained with one label per clip; on a simulated held-out subject this
-removed most false onsets at equal detection rate, see docs/streaming.md).
+(the paper's models are trained with one label per clip; the out-of-sample threshold tuning of
+docs/streaming.md chose the gate in every fold).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The paper SNN built the naive spikingjelly way (REFERENCE.md §5): the reference that the
+"""The paper SNN built the naive spikingjelly way (docs/references.md#paper-snn): the reference that the
 SNN benchmarks (snn_step.py, train_throughput.py) compare microexp's models with. Imported as a
 sibling module (the benchmarks run as scripts)."""
 

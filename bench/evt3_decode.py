@@ -1,7 +1,7 @@
 """EVT 3.0 decoding speed: microexp.events.Evt3Decoder vs expelliarmus 1.1.12 vs evt3 0.4.1.
 
-Workload: the real EVT 3.0 stream of event_camera_py's test_events_1 (shared/data/real), its
-517 packets concatenated, trigger words removed (expelliarmus rejects them), repeated
+Workload: the real EVT 3.0 stream of event_camera_py's test_events_1 (tests/data/real, put there
+by tools/fetch_test_data.sh), its 517 packets concatenated, trigger words removed (expelliarmus rejects them), repeated
 ``--copies`` times (100: 112 M words, 34.3 M events; each copy restarts the sensor time, which
 the decoders see as a wrap). Written once to a Prophesee .raw file for the file-based decoders.
 Every decoder's output is compared with ours (x, y, p must be identical; expelliarmus and evt3
@@ -30,7 +30,7 @@ from microexp.events.evt3 import Evt3Decoder
 from microexp.events.raw_file import read_raw
 
 ROOT = Path(__file__).resolve().parents[1]
-BAG = ROOT / ".." / "shared" / "data" / "real" / "event_camera_py_test_events_1"
+BAG = ROOT / "tests" / "data" / "real" / "event_camera_py_test_events_1"
 HEADER = b"% evt 3.0\n% format EVT3;height=480;width=640\n% end\n"
 MSG = ROOT / "src/microexp/bagio/msgdefs/event_camera_msgs/msg/EventPacket.msg"
 

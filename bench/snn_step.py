@@ -1,8 +1,8 @@
 """Single-step latency of the paper's SNN at batch 1 on 2 threads: naive spikingjelly vs FastSNN.
 
-(a) the naive spikingjelly build of shared/bench/snn_reference.py (nn.Sequential of layer.* and
-ParametricLIFNode, ``set_step_mode(net, "s")``, ``torch.no_grad``), the reference (2.84 ms here
-per REFERENCE.md §5); (b) ``PaperSNN.step`` (same layers, our wrapper); (c) ``FastSNN`` with the
+(a) the naive spikingjelly build of bench/_snn_reference.py (nn.Sequential of layer.* and
+ParametricLIFNode, ``set_step_mode(net, "s")``, ``torch.no_grad``), the reference (2.84 ms
+measured on the 2-core development machine); (b) ``PaperSNN.step`` (same layers, our wrapper); (c) ``FastSNN`` with the
 dense first FC layer; (d) ``FastSNN`` always gathering the active rows in the first FC layer; (e) ``FastSNN`` default
 (gathers when at most a quarter of the FC inputs fired, else dense).
 All four share one set of weights. Two weight settings: "fresh" (default init, as in the

@@ -11,8 +11,9 @@ Figures per input rate:
 - throughput: events / wall time over the run ("x realtime" = stream seconds / wall seconds); the
   maximum sustained event rate is estimated as input rate × x realtime at the highest rate (all
   per-slice and per-event costs included; exact when the run is just sustained).
-Reference, same run: the naive spikingjelly module stepped one slice at a time (REFERENCE.md §5:
-2.84 ms), and the Rust ``evt3`` 0.4.1 stateful decoder on the same packets.
+Reference, same run: the naive spikingjelly module stepped one slice at a time (2.84 ms measured
+on the 2-core development machine), and the Rust ``evt3`` 0.4.1 stateful decoder on the same
+packets.
 
 Run: python bench/stream_latency.py [--rates 1e6 1e7 3e7 5e7] [--seconds 2] [--threads 2]
 (OMP_WAIT_POLICY defaults to PASSIVE here, as in the inference node; set it to ACTIVE to compare.)

@@ -1,5 +1,5 @@
 """Training throughput (clips/s) at T = 75, batch 8: the paper's SNN as built naively with
-spikingjelly (shared/bench/snn_reference.py: 2.8 s per step here per REFERENCE.md §5) vs our
+spikingjelly (bench/_snn_reference.py; 2.8 s per step measured on the 2-core development machine) vs our
 PaperSNN through microexp's training step (``model_scores`` + ``training_loss`` + Adam) with its
 default neuron (FastPLIFNode, leaner multi-step PLIF) and with spikingjelly's own PLIF, in the
 same run, interleaved; plus the 3D-CNN and SEW-ResNet for scale, and the epoch time this implies

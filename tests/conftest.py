@@ -1,6 +1,12 @@
-"""Fixtures shared across test packages: the real recordings of the shared data (skipped when
-absent) and a tiny real session plan (YAML text parsed by the protocol package) so that
-simulated sessions stay short."""
+"""Fixtures shared across test packages: the real recordings (golden tests; skipped when absent)
+and a tiny real session plan (YAML text parsed by the protocol package) so that simulated
+sessions stay short.
+
+The real recordings live in ``tests/data/real/`` (ignored by git), put there by
+``tools/fetch_test_data.sh`` (pinned upstream commits, sha256-checked; ``tools/test.sh`` runs it).
+Tests that use them (the ``real_bag`` / ``sample_aedat4`` fixtures, directly or through other
+fixtures) are golden tests; the terminal summary says how many ran and how many were skipped.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,11 @@ import pytest
 
 from microexp.protocol.plan import SessionPlan, parse_plan
 
-REAL_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
+REAL_DATA = Path(__file__).resolve().parent / "data" / "real"
 TEST_EVENTS_1 = REAL_DATA / "event_camera_py_test_events_1"
 SAMPLE_AEDAT4 = REAL_DATA / "tonic_sample_aedat4" / "sample.aedat4"
+GOLDEN_FIXTURES = ("real_bag", "sample_aedat4")
+_GOLDEN = pytest.StashKey[dict[str, set[str]]]()
 
 TINY_PLAN = """\
 name: sim_tiny
@@ -39,8 +47,8 @@ sync:
 @pytest.fixture(scope="session")
 def real_bag() -> Path:
     """event_camera_py's test_events_1 (sqlite3, 517 EventPacket messages)."""
-    if not TEST_EVENTS_1.is_dir():
-        pytest.skip(f"shared real data absent: {TEST_EVENTS_1}")
+    if not (TEST_EVENTS_1 / "test_events_1.db3").is_file():
+        pytest.skip(f"real data absent: {TEST_EVENTS_1} (run tools/fetch_test_data.sh)")
     return TEST_EVENTS_1
 
 
@@ -48,8 +56,50 @@ def real_bag() -> Path:
 def sample_aedat4() -> Path:
     """tonic's DVXplorer sample recording (AEDAT4, 111,954 events)."""
     if not SAMPLE_AEDAT4.is_file():
-        pytest.skip(f"shared real data absent: {SAMPLE_AEDAT4}")
+        pytest.skip(f"real data absent: {SAMPLE_AEDAT4} (run tools/fetch_test_data.sh)")
     return SAMPLE_AEDAT4
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_GOLDEN] = {"items": set(), "passed": set(), "failed": set(), "skipped": set()}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    golden = config.stash[_GOLDEN]["items"]
+    for item in items:
+        if any(f in getattr(item, "fixturenames", ()) for f in GOLDEN_FIXTURES):
+            golden.add(item.nodeid)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    report = yield
+    state = item.config.stash[_GOLDEN]
+    if item.nodeid in state["items"]:
+        if report.skipped:
+            state["skipped"].add(item.nodeid)
+        elif report.failed:
+            state["failed"].add(item.nodeid)
+        elif report.when == "call":
+            state["passed"].add(item.nodeid)
+    return report
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    state = config.stash[_GOLDEN]
+    if not state["items"]:
+        return
+    passed = len(state["passed"] - state["failed"])
+    skipped = len(state["skipped"])
+    line = (
+        f"golden tests on real recordings: {passed} passed, {len(state['failed'])} failed, "
+        f"{skipped} skipped, of {len(state['items'])} selected"
+    )
+    if skipped:
+        line += f" (data absent from {REAL_DATA}: run tools/fetch_test_data.sh)"
+    terminalreporter.write_sep("-", line)
 
 
 @pytest.fixture(scope="session")

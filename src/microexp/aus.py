@@ -154,7 +154,7 @@ EMOTION_RULES: tuple[EmotionRule, ...] = (
     _rule("fear", "facs", "AU2", "AU4", "AU5", "AU26"),
     _rule("anger", "facs", "AU4", "AU5", "AU23"),
     _rule("disgust", "facs", "AU9", "AU15"),
-    # The report's combinations of movements (REFERENCE.md §1).
+    # The report's combinations of movements (docs/references.md#report-emotions).
     _rule("joy", "movements", "open_mouth", "smile"),
     _rule("fear", "movements", "open_mouth", "frown"),
     _rule("sadness", "movements", "frown", "blink"),

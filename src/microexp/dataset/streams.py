@@ -5,7 +5,7 @@ every event packet. The reference is ``header.stamp`` when it is plausible (with
 ``PLAUSIBLE_NS`` of the bag's receive time), paired with the packet's first event for
 ``EventPacket`` (metavision_driver stamps the host arrival of the first SDK packet) and with its
 last event for dv ``EventArray`` (published once the packet's time slice is complete); otherwise
-(dv-ros2 forks stamp the header wrongly, REFERENCE.md §7) the bag receive time paired with the
+(dv-ros2 forks stamp the header wrongly, docs/references.md#dv-ros2) the bag receive time paired with the
 last event. The offset applied
 to a packet is the running median of the last ``window`` samples, which rejects transport jitter
 and outliers. Then the camera's sync-flash offset (``CameraSync.offset_ns`` = camera time −

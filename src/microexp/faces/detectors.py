@@ -1,6 +1,6 @@
 """Face detectors whose weights ship inside installed packages and work offline.
 
-Choice (checked on this machine, REFERENCE.md §8):
+Choice (checked on the development machine; sources in docs/references.md#dlib-hog):
 
 - :class:`DlibHogDetector` — dlib's HOG + linear SVM frontal face detector (``dlib-bin`` 20.0.1
   wheel; the model is compiled into dlib, no download). ~4 ms on a 346×260 DAVIS frame, ~44 ms on

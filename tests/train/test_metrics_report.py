@@ -61,10 +61,11 @@ def test_reconstruction_metrics_match_skimage_and_definitions() -> None:
 
 def test_table6_and_figures(tmp_path) -> None:
     ours = {"mse": 0.01, "rmse": 0.1, "mae": 0.08, "psnr": 20.0, "ssim": 0.5, "ncc": 0.9}
-    write_table6(tmp_path, {"evk4": ours})
+    write_table6(tmp_path, {"evk4": ours}, n_params=135_874_753)
     rows = list(csv.reader((tmp_path / "table6.csv").open()))
     assert rows[0] == ["metric", "evk4 (this run)", "evk4 (paper)"]
     assert rows[4] == ["PSNR (dB)", "20.0000", f"{PAPER_TABLE6['evk4']['psnr']:.4f}"]
+    assert rows[7] == ["Model Params. (Mi)", "129.58", "289.00"]
     save_confusion(tmp_path / "cm", np.array([[2, 1], [0, 3]]), ["AU2", "AU4"], title="t")
     assert list(csv.reader((tmp_path / "cm.csv").open()))[1] == ["AU2", "2", "1"]
     assert (tmp_path / "cm.png").stat().st_size > 1000
@@ -72,3 +73,51 @@ def test_table6_and_figures(tmp_path) -> None:
         tmp_path / "g.png", np.zeros((2, 2, 8, 8)), np.zeros((2, 8, 8)), np.ones((2, 8, 8))
     )
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_table_final_and_best_over_epochs(tmp_path) -> None:
+    """The report's 7 movements: its 43.18 % beside this run's final and best-epoch figures."""
+    from microexp.aus import MOVEMENT_CODES
+    from microexp.train.report import write_result_tables
+
+    k = len(MOVEMENT_CODES)
+    rng = np.random.default_rng(0)
+    results = []
+    for _ in range(2):
+        labels = rng.integers(0, k, 10)
+        scores = rng.random((10, k))
+        scores[np.arange(5), labels[:5]] = 2.0  # half right at top-1
+        history = [{"epoch": e, "test_top1": t1, "test_top3": 0.6, "test_top5": t5}
+                   for e, t1, t5 in ((1, 0.3, 0.8), (2, 0.7, 0.9), (3, 0.5, 1.0))]  # fmt: skip
+        results.append({"scores": scores.tolist(), "labels": labels.tolist(), "history": history})
+    summary = {"model": "sew", "modality": "events", "classes": list(MOVEMENT_CODES),
+               "folds": [{"top1": 0.5}, {"top1": 0.5}], "mean_top1": 0.5, "std_top1": 0.0,
+               "mean_top3": 0.6, "std_top3": 0.0}  # fmt: skip
+    model = {"name": "sew", "num_classes": k, "in_channels": 2, "widths": [32, 64, 128]}
+    write_result_tables(tmp_path, summary, model_config=model, results=results)
+    rows = {r[0]: r for r in csv.reader((tmp_path / "table_report.csv").open())}
+    top5 = [
+        np.mean(
+            [
+                lab in np.argsort(-s)[:5]
+                for s, lab in zip(np.array(r["scores"]), r["labels"], strict=True)
+            ]
+        )
+        for r in results
+    ]
+    assert rows["this run, final epoch"][1:] == [
+        "SEW-ResNet",
+        "0.29",
+        "50.00",
+        f"{100 * np.mean(top5):.2f}",
+        "2",
+    ]
+    # best epoch per fold = epoch 2 (top-1 0.7), whose top-5 is 0.9
+    assert rows["this run, best epoch per fold (chosen on its test subject)"][3:5] == [
+        "70.00",
+        "90.00",
+    ]
+    assert rows["report, best epoch"][3:5] == ["43.18", "95.45"]
+    assert rows["report, best of the smoothed curve"][3] == "40.24"
+    t5 = {r[0]: r for r in csv.reader((tmp_path / "table5.csv").open())}
+    assert t5["this run (best epoch per fold, chosen on its test subject)"][4] == "70.00"

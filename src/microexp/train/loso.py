@@ -46,8 +46,8 @@ from microexp.dataset.torch_dataset import (
 from microexp.errors import ConfigError
 from microexp.models.registry import build_model
 from microexp.train.config import TrainConfig, config_to_dict
-from microexp.train.metrics import classification_metrics
-from microexp.train.report import save_confusion, write_table5
+from microexp.train.metrics import classification_metrics, topk_accuracy
+from microexp.train.report import save_confusion, write_result_tables
 from microexp.train.rundir import open_run_dir, run_log
 from microexp.train.synthetic import SyntheticSpec, write_synthetic_dataset
 
@@ -251,6 +251,10 @@ def _train_fold(
         dt = time.perf_counter() - t0
         stats = {"epoch": epoch + 1, "loss": total / max(clips, 1), "clips_per_s": clips / dt, "seconds": dt,
                  "lr": opt.param_groups[0]["lr"]}  # fmt: skip
+        if r.eval_every_epoch:  # test accuracy per epoch, for the "best over epochs" rows
+            s, lab = evaluate(model, DataLoader(test_ds, batch_size=r.eval_batch_size,
+                                                collate_fn=collate_clips), device)  # fmt: skip
+            stats.update({f"test_top{k}": topk_accuracy(s, lab, k) for k in (1, 3, 5)})
         history.append(stats)
         log.info(
             "fold %s epoch %d: loss %.4f, %.1f clips/s",
@@ -380,9 +384,7 @@ def _summarise(
             w.writerow([c, pooled["support"][c], "" if np.isnan(acc) else f"{acc:.4f}"])  # type: ignore[index]
     save_confusion(out / "confusion", np.asarray(pooled["confusion"]), classes,
                    title=f"{summary['model']} {summary['modality']}: LOSO, pooled over folds")  # fmt: skip
-    write_table5(out, model=summary["model"], modality=summary["modality"], top1=summary["mean_top1"],
-                 top3=summary["mean_top3"], top1_std=summary["std_top1"], top3_std=summary["std_top3"],
-                 n_folds=len(results), n_classes=len(classes))  # fmt: skip
+    write_result_tables(out, summary, model_config=resolved["model"], results=results)
     log.info(
         "LOSO mean top-1 %.4f ± %.4f, top-3 %.4f",
         summary["mean_top1"],

@@ -172,6 +172,8 @@ def train_reconstruction(cfg: ReconstructConfig, out_dir: str | Path, *, resume:
                "mean_prior": mean_prior, "mean_posterior": mean_post, "parameters": n_params}  # fmt: skip
     (out / "results.json").write_text(json.dumps(summary, indent=1))
     write_table6(
-        out, {cfg.event_camera: mean_prior, f"{cfg.event_camera} posterior z=μ(x,c)": mean_post}
+        out,
+        {cfg.event_camera: mean_prior, f"{cfg.event_camera} posterior z=μ(x,c)": mean_post},
+        n_params=n_params,
     )
     return summary

@@ -114,7 +114,11 @@ def test_summary_rows() -> None:
         "b": [("davis", "events", "346x260"), ("webcam", "RGB frames", "1280x720")],
     }
     rows = summary_rows(recs, streams)
-    got = [(r["name"], r["modality"], r["resolution"], r["clips"]) for r in rows if r["group"] == "sensor"]
+    got = [
+        (r["name"], r["modality"], r["resolution"], r["clips"])
+        for r in rows
+        if r["group"] == "sensor"
+    ]
     assert got == [
         ("davis", "events", "346x260", 2),
         ("davis", "grey frames", "346x260", 1),

@@ -34,7 +34,13 @@ from microexp.protocol.events import (
 from microexp.protocol.labels import segments_from_events
 from microexp.protocol.overlays import marker_code, read_marker
 from microexp.protocol.plan import load_plan
-from microexp.protocol.player import InstructionPlayer, NullDisplay, frame_due_ns, make_renderer
+from microexp.protocol.player import (
+    InstructionPlayer,
+    NullDisplay,
+    demonstration_clips,
+    frame_due_ns,
+    make_renderer,
+)
 
 from .conftest import PLANS, S, expected_timeline, ns
 
@@ -205,7 +211,26 @@ def test_demonstration_clip_is_played_in_the_demo_phase(tmp_path: Path) -> None:
         by_label.setdefault(v.segment.label, []).append(c)
     # AU12 (demo run and main run): 3 repetitions x (2 blue + 2 red) frames at 10 fps
     assert by_label["AU12"] == (["blue"] * 2 + ["red"] * 2) * 6
-    assert set(by_label["AU45"]) == {"card"} and set(by_label["AU4"]) == {"card"}
+    # the others have no clip of their own: the simulator's face performs them, tagged synthetic
+    assert not renderer.clips["AU12"].synthetic
+    assert renderer.clips["AU45"].synthetic and renderer.clips["AU4"].synthetic
+    for _t, v in demo:
+        if v.segment.label == "AU4":
+            img = renderer.render(v)
+            assert img[30:42, 58:70].std() > 0  # a face (no flat card, no single colour)
+
+
+def test_synthetic_demonstrations_show_the_au_and_can_be_switched_off() -> None:
+    plan = load_plan(PLANS / "demo_3au.yaml")
+    clips = demonstration_clips(plan, width=160, height=90)
+    assert set(clips) == {s.label for s in plan.segments}
+    for code, clip in clips.items():
+        n = round(plan.timing.demo_clip_s * clip.fps)
+        assert clip.synthetic and len(clip.frames) == n, code
+        assert all(f.shape == (90, 160, 3) and f.dtype == np.uint8 for f in clip.frames)
+        first, apex = clip.frames[0].astype(int), clip.frames[n // 2].astype(int)
+        assert np.abs(apex - first).sum() > 0, code  # the face moves
+    assert demonstration_clips(plan, width=160, height=90, synthetic=False) == {}
 
 
 def test_cli_commands_and_labels(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -228,3 +253,28 @@ def test_cli_commands_and_labels(tmp_path: Path, capsys) -> None:  # type: ignor
     assert "no consent" in capsys.readouterr().err
     assert main(["protocol", "check", str(PLANS / "paper.yaml")]) == 0
     assert "23 segments (2 demo run)" in capsys.readouterr().out
+
+
+def test_demos_command_writes_every_demonstration_clip(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from microexp.aus import MOVEMENT_CODES, PAPER_AU_CODES
+
+    out = tmp_path / "demos"
+    args = [
+        "protocol",
+        "demos",
+        "-o",
+        str(out),
+        "--size",
+        "128x72",
+        "--fps",
+        "10",
+        "--duration",
+        "0.3",
+    ]
+    assert main(args) == 0
+    assert "28 synthetic demonstration clips" in capsys.readouterr().out
+    assert sorted(p.stem for p in out.glob("*.mp4")) == sorted((*PAPER_AU_CODES, *MOVEMENT_CODES))
+    frames = _read_video(out / "AU26.mp4")
+    assert len(frames) == 3 and frames[0].shape == (72, 128, 3)
+    assert main(args) == 1  # never overwrites
+    assert "exists (use --force" in capsys.readouterr().err

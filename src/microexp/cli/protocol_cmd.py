@@ -1,4 +1,5 @@
-"""``microexp protocol``: check a session plan, run it (headless video or a window), list labels."""
+"""``microexp protocol``: check a session plan, run it (headless video or a window), list labels,
+write the synthetic demonstration clips for review."""
 
 from __future__ import annotations
 
@@ -62,6 +63,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     r.add_argument("--force", action="store_true", help="overwrite outputs")
 
+    d = sub.add_parser(
+        "demos",
+        help="write the synthetic demonstration clips (the simulator's face) for review",
+    )
+    d.add_argument("-o", "--output", type=Path, required=True, help="directory for the clips")
+    d.add_argument("--labels", choices=["paper", "report", "all"], default="all",
+                   help="the paper's 21 AUs, the report's 7 movements, or both (default)")  # fmt: skip
+    d.add_argument("--size", default="640x360", help="WIDTHxHEIGHT (the window's size)")
+    d.add_argument("--fps", type=float, default=30.0)
+    d.add_argument("--duration", type=float, default=2.0, help="seconds (a plan's demo_clip_s)")
+    d.add_argument("--force", action="store_true", help="overwrite existing clips")
+
     lab = sub.add_parser("labels", help="labelled segments of an events JSONL file")
     lab.add_argument("events", type=Path)
     lab.add_argument("--json", action="store_true", help="one JSON object per segment")
@@ -72,7 +85,44 @@ def run(args: argparse.Namespace) -> int:
         return _check(args.plan)
     if args.protocol_command == "labels":
         return _labels(args.events, as_json=args.json)
+    if args.protocol_command == "demos":
+        return _demos(args)
     return _run(args)
+
+
+def _demos(args: argparse.Namespace) -> int:
+    import cv2
+
+    from microexp.aus import MOVEMENT_CODES, PAPER_AU_CODES
+    from microexp.sim.demonstration import demonstration_frames
+
+    width, height = _parse_size(args.size)
+    codes = {"paper": PAPER_AU_CODES, "report": MOVEMENT_CODES}.get(
+        args.labels, (*PAPER_AU_CODES, *MOVEMENT_CODES)
+    )
+    out: Path = args.output
+    targets = [out / f"{code}.mp4" for code in codes]
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not args.force:
+        raise OutputExistsError(f"{existing[0]}: exists (use --force to overwrite)")
+    out.mkdir(parents=True, exist_ok=True)
+    for code, path in zip(codes, targets, strict=True):
+        frames = demonstration_frames(
+            code, width=width, height=height, duration_s=args.duration, fps=args.fps
+        )
+        tmp = path.with_name(f".{path.stem}.partial.mp4")
+        w = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*"mp4v"), args.fps, (width, height))
+        if not w.isOpened():
+            raise ConfigError(f"{path}: OpenCV cannot write mp4v video here")
+        for f in frames:
+            w.write(f)
+        w.release()
+        tmp.replace(path)
+        print(f"{path}: {code}, {len(frames)} frames at {args.fps:g} fps ({width}x{height})")
+    print(
+        f"{len(targets)} synthetic demonstration clips in {out} (tagged 'synthetic' in each frame)"
+    )
+    return 0
 
 
 def _check(name: Path) -> int:

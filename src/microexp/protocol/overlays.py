@@ -58,10 +58,11 @@ def read_marker(frame: Image, *, size: int) -> int:
 
 
 class Clip:
-    """A demonstration clip decoded into memory, resized to the frame."""
+    """A demonstration clip decoded into memory, resized to the frame; ``synthetic`` when it was
+    rendered by the simulator (:mod:`microexp.sim.demonstration`) rather than given by the plan."""
 
-    def __init__(self, frames: list[Image], fps: float) -> None:
-        self.frames, self.fps = frames, fps
+    def __init__(self, frames: list[Image], fps: float, *, synthetic: bool = False) -> None:
+        self.frames, self.fps, self.synthetic = frames, fps, synthetic
 
     def frame_at(self, t_ns: int) -> Image:
         i = min(int(t_ns * self.fps / 1e9), len(self.frames) - 1)

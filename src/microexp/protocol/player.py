@@ -33,6 +33,7 @@ from microexp.protocol.events import EventKind, Phase, ProtocolEvent
 from microexp.protocol.overlays import Clip, FrameRenderer, load_clip
 from microexp.protocol.plan import SessionPlan, seconds_to_ns
 from microexp.protocol.sound import AudioSink, NullSink, double_beep, go_beep, tick
+from microexp.sim.demonstration import demonstration_frames
 
 __all__ = [
     "Display",
@@ -40,12 +41,14 @@ __all__ = [
     "NullDisplay",
     "PygameWindow",
     "VideoFileDisplay",
+    "demonstration_clips",
     "frame_due_ns",
     "make_renderer",
 ]
 
 log = logging.getLogger(__name__)
 Image = npt.NDArray[np.uint8]
+DEMO_FPS = 15.0  # synthetic demonstrations: smooth enough for the cartoon face, half the rendering
 
 
 def frame_due_ns(i: int, *, fps: int, start_ns: int = 0) -> int:
@@ -152,11 +155,35 @@ class PygameWindow:
         self._pg.quit()
 
 
-def make_renderer(plan: SessionPlan, *, width: int, height: int) -> FrameRenderer:
-    """A renderer with the plan's demonstration clips loaded."""
+def demonstration_clips(
+    plan: SessionPlan, *, width: int, height: int, synthetic: bool = True
+) -> dict[str, Clip]:
+    """The demonstration clip of every label of ``plan``: the plan's own clip (``clips:``) first;
+    else, with ``synthetic``, the simulator's face performing it at the window's size, tagged as
+    synthetic (:func:`microexp.sim.demonstration.demonstration_frames`). None when the plan has no
+    demonstration phase."""
     clips: dict[str, Clip] = {
         code: load_clip(path, width=width, height=height) for code, path in plan.clips.items()
     }
+    t = plan.timing
+    if not synthetic or t.demo_repetitions <= 0 or t.demo_clip_s <= 0:
+        return clips
+    for code in dict.fromkeys(seg.label for seg in plan.segments):
+        if code not in clips:
+            frames = demonstration_frames(
+                code, width=width, height=height, duration_s=t.demo_clip_s, fps=DEMO_FPS
+            )
+            clips[code] = Clip(frames, DEMO_FPS, synthetic=True)
+    return clips
+
+
+def make_renderer(
+    plan: SessionPlan, *, width: int, height: int, synthetic_demonstrations: bool = True
+) -> FrameRenderer:
+    """A renderer with the plan's demonstration clips: its own, else synthetic ones."""
+    clips = demonstration_clips(
+        plan, width=width, height=height, synthetic=synthetic_demonstrations
+    )
     return FrameRenderer(
         width=width,
         height=height,

@@ -274,12 +274,14 @@ def _results(page: HtmlPage, lay: Any, out: Path) -> None:
     n_cls = len(res.get("classes", []))
     rows: list[dict[str, object]] = []
     for r in _csv(lay.run / "table5.csv"):
-        ours = r["source"] == "this run"
+        ours = r["source"].startswith("this run")
+        which = r["source"].removeprefix("this run").strip() if ours else ""
         rows.append({
-            "source": f"{SYNTH}: {len(res['folds'])} subjects, {n_cls} AUs" if ours
+            "source": f"{SYNTH}: {len(res['folds'])} subjects, {n_cls} AUs {which}".strip() if ours
             else f"{PAPER}, Table 5: 7 subjects, 21 AUs",
-            "model": r["model"], "modality": r["modality"], "accuracy %": r["accuracy %"],
-            "top-3 %": r["top-3 %"], "acc. std": r["acc. std"], "folds": r["folds"], "classes": r["classes"],
+            "model": r["model"], "modality": r["modality"], "#Par. (Mi)": r.get("#Par. (Mi)", ""),
+            "accuracy %": r["accuracy %"], "top-3 %": r["top-3 %"], "acc. std": r["acc. std"],
+            "folds": r["folds"], "classes": r["classes"],
         })  # fmt: skip
     page.table(rows, caption="LOSO accuracy (layout of the paper's Table 5; mean over folds)")
     page.paragraph(

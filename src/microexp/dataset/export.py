@@ -137,6 +137,7 @@ def export_bags(
         sources=sources if share is None else report.shared_sources,
         rejects=report.rejected,
         extra=extra,
+        histogram_png=share is None,
     )
     return report
 

@@ -35,7 +35,10 @@ def finalize_dataset(
     sources: Sequence[Mapping[str, Any]],
     rejects: Sequence[RejectRecord],
     extra: Mapping[str, Any] | None = None,
+    histogram_png: bool = True,
 ) -> list[ClipRecord]:
+    """Rebuild the dataset-level files; ``histogram_png=False`` leaves out ``clip_lengths.png``
+    (a shared dataset holds no image file at all)."""
     records = collect_records(out)
     # withdrawals stay on record when an export is resumed (the subject's data stays out)
     withdrawals = load_withdrawals(out)
@@ -43,7 +46,7 @@ def finalize_dataset(
     write_manifest(out / "manifest.csv", records)
     write_rejects(out / "rejects.csv", rejects)
     write_splits(out / "splits.json", records)
-    write_summary(out, records)
+    write_summary(out, records, histogram_png=histogram_png)
     write_dataset_json(
         out / "dataset.json",
         kind=kind,

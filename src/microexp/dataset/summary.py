@@ -22,11 +22,12 @@ import numpy as np
 from microexp.dataset.atomic import atomic_write_text
 from microexp.dataset.manifest import ClipRecord
 
-__all__ = ["clip_streams", "length_histogram", "summary_rows", "write_summary"]
+__all__ = ["HISTOGRAM_PNG", "clip_streams", "length_histogram", "summary_rows", "write_summary"]
 
 Stream = tuple[str, str, str]
 """(camera, modality, resolution "WxH") of one stream in a clip."""
 
+HISTOGRAM_PNG = "clip_lengths.png"
 SLICE_S = 0.033
 PAPER_MEAN_S = 2.5  # Table 2: mean clip length (docs/references.md#paper-table2)
 
@@ -131,8 +132,11 @@ def _plot(path: Path, durations: Sequence[float]) -> None:
     tmp.replace(path)
 
 
-def write_summary(directory: Path, records: Sequence[ClipRecord]) -> None:
-    """Write ``summary.csv``, ``summary.md`` and ``clip_lengths.png`` into ``directory``."""
+def write_summary(
+    directory: Path, records: Sequence[ClipRecord], *, histogram_png: bool = True
+) -> None:
+    """Write ``summary.csv``, ``summary.md`` and (``histogram_png``) ``clip_lengths.png`` into
+    ``directory``; without the PNG an old one is removed (it would describe other clips)."""
     streams = {r.clip_id: clip_streams(directory / r.dir) for r in records}
     rows = summary_rows(records, streams)
     cols = [
@@ -186,11 +190,15 @@ def write_summary(directory: Path, records: Sequence[ClipRecord]) -> None:
             "",
             f"Mean {np.mean(durations):.2f} s, median {np.median(durations):.2f} s "
             f"(≈ {round(float(np.median(durations)) / SLICE_S)} slices of 33 ms); the paper's "
-            f"clips average {PAPER_MEAN_S} s. Histogram: `clip_lengths.png`.",
+            f"clips average {PAPER_MEAN_S} s."
+            + (f" Histogram: `{HISTOGRAM_PNG}`." if histogram_png else ""),
             "",
             "| Length (s) | Clips |",
             "|---|---:|",
             *(f"| {b:.1f}–{b + 0.5:.1f} | {c} |" for b, c in length_histogram(durations)),
         ]
-        _plot(directory / "clip_lengths.png", durations)
+    if durations and histogram_png:
+        _plot(directory / HISTOGRAM_PNG, durations)
+    else:
+        (directory / HISTOGRAM_PNG).unlink(missing_ok=True)
     atomic_write_text(directory / "summary.md", "\n".join(lines) + "\n")

@@ -39,7 +39,7 @@ from microexp.dataset.output import STATE_FILE
 from microexp.dataset.provenance import file_sha256
 from microexp.dataset.share import MAPPING_FILE
 from microexp.dataset.splits import write_splits
-from microexp.dataset.summary import write_summary
+from microexp.dataset.summary import HISTOGRAM_PNG, write_summary
 from microexp.errors import ConfigError
 
 __all__ = ["Withdrawal", "load_withdrawals", "withdraw_subject", "withdrawn_on"]
@@ -183,8 +183,10 @@ def withdraw_subject(
     share_doc, w.shared_as = _share_entries(dataset, subject)
     w.files = _files(w.clip_dirs)
     w.record = _record(w, meta, len(dropped), now=now)
+    histogram = (dataset / HISTOGRAM_PNG).is_file()  # the summary's plot, where there is one
     w.rewritten += ["manifest.csv", "rejects.csv", "splits.json", "summary.csv", "summary.md",
-                    "dataset.json", STATE_FILE] + ([MAPPING_FILE] if w.shared_as else [])  # fmt: skip
+                    "dataset.json", STATE_FILE] + ([MAPPING_FILE] if w.shared_as else []) + (
+                    [HISTOGRAM_PNG] if histogram else [])  # fmt: skip
     if dry_run:
         return w
     history = [h for h in meta.get("withdrawals", []) if h.get("status") == "complete"]
@@ -193,7 +195,7 @@ def withdraw_subject(
     write_manifest(manifest, keep_records)
     write_rejects(dataset / "rejects.csv", keep_rejects)
     write_splits(dataset / "splits.json", keep_records)
-    write_summary(dataset, keep_records)
+    write_summary(dataset, keep_records, histogram_png=histogram)
     _rewrite_state(dataset, {str(s.get("sha256")) for s in dropped})
     if w.shared_as:
         atomic_write_json(dataset / MAPPING_FILE, share_doc)

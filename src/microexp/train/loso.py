@@ -5,14 +5,19 @@ configured recipe, checkpointed after every epoch, and evaluated on the held-out
 Run directory layout::
 
     RUNDIR/config.yaml              resolved config (classes and model sizes filled in)
-    RUNDIR/train.log                log
+    RUNDIR/train.log                log of the run (config, pooled results)
     RUNDIR/fold_<subject>/checkpoint.pt   config, classes, model_state, optimizer, scheduler,
                                     epoch, history, done, metrics (rebuilds the model alone)
     RUNDIR/fold_<subject>/predictions.csv
+    RUNDIR/fold_<subject>/train.log the fold's log (epochs, result)
     RUNDIR/results.json, folds.csv, per_class.csv, confusion.csv/.png, table5.md/.csv
 
-Resume (``resume=True``) skips finished folds and continues an interrupted one from its last
-completed epoch; seeds are derived per (fold, epoch), so a resumed run equals an uninterrupted one.
+Each fold is a job (:func:`train_fold`): :func:`plan_loso` lists them, an executor runs them (in
+this process one after the other by default, on Ray side by side), and the pooled tables are
+written from their results in fold order. Resume (``resume=True``) skips finished folds and
+continues an interrupted one from its last completed epoch; seeds are derived per (fold, epoch),
+so a resumed run, or one whose folds ran elsewhere in any order, equals an uninterrupted
+sequential one.
 """
 
 from __future__ import annotations
@@ -43,10 +48,12 @@ from microexp.dataset.torch_dataset import (
     loso_folds,
     read_clips,
 )
+from microexp.distributed.jobs import Executor, InProcessExecutor, Job
 from microexp.errors import ConfigError
 from microexp.models.registry import build_model
 from microexp.train.config import TrainConfig, config_to_dict
 from microexp.train.metrics import classification_metrics, topk_accuracy
+from microexp.train.plan import RunPlan, run_plans
 from microexp.train.report import save_confusion, write_result_tables
 from microexp.train.rundir import open_run_dir, run_log
 from microexp.train.synthetic import SyntheticSpec, write_synthetic_dataset
@@ -55,10 +62,12 @@ __all__ = [
     "EpochCallback",
     "evaluate",
     "model_scores",
+    "plan_loso",
     "prepare_dataset",
     "resolve_classes",
     "resolve_device",
     "save_checkpoint",
+    "train_fold",
     "train_loso",
     "training_loss",
 ]
@@ -164,6 +173,31 @@ def _resolved(cfg: TrainConfig, classes: Sequence[str]) -> dict[str, Any]:
         model["dropout"] = 0.2
     d["model"] = model
     return d
+
+
+def train_fold(
+    *,
+    cfg: TrainConfig,
+    resolved: dict[str, Any],
+    classes: tuple[str, ...],
+    root: Path,
+    fold_index: int,
+    subject: str,
+    train_ids: Sequence[str],
+    test_ids: Sequence[str],
+    fold_dir: Path,
+    progress: bool = False,
+    on_epoch_end: EpochCallback | None = None,
+) -> dict[str, Any]:
+    """One LOSO fold, a job of its own: train (resuming from ``fold_dir/checkpoint.pt``), evaluate,
+    write ``checkpoint.pt`` and ``predictions.csv``, log into ``fold_dir/train.log``; return the
+    fold's result. Its seeds depend only on ``cfg.seed``, ``fold_index`` and the epoch, so it
+    gives the same result in any process, in any order, resumed or not."""
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    with run_log(fold_dir):
+        return _train_fold(cfg, resolved, classes, root, fold_index, subject, train_ids, test_ids,
+                           fold_dir, resolve_device(cfg.device), progress=progress,
+                           on_epoch_end=on_epoch_end)  # fmt: skip
 
 
 def _train_fold(
@@ -309,15 +343,16 @@ def _select_folds(cfg: TrainConfig, root: Path, clips: Sequence[ClipInfo]) -> li
     return [(i, f) for i, f in folds if f.test_subject in cfg.folds]
 
 
-def train_loso(
+def plan_loso(
     cfg: TrainConfig,
     out_dir: str | Path,
     *,
     resume: bool = False,
-    progress: bool = True,
+    progress: bool = False,
     on_epoch_end: EpochCallback | None = None,
-) -> dict[str, Any]:
-    """Train and evaluate every selected LOSO fold; write the run directory; return the results."""
+) -> RunPlan:
+    """Open the run directory, write its config and return one job per selected fold plus the
+    step that pools their results (tables, confusion matrix) once they are all in."""
     out = open_run_dir(out_dir, resume=resume)
     root = prepare_dataset(cfg)
     clips = read_clips(root)
@@ -332,23 +367,49 @@ def train_loso(
             )
             raise ConfigError(f"{cfg_path}: --resume with a different config (keys {changed})")
     cfg_path.write_text(yaml.safe_dump(resolved, sort_keys=False))
-    device = resolve_device(cfg.device)
+    jobs = []
+    for fold_index, fold in _select_folds(cfg, root, clips):
+        if not fold.train or not fold.test:
+            log.warning("fold %s: empty train or test set, skipped", fold.test_subject)
+            continue
+        jobs.append(Job(
+            key=f"{out.name}/fold_{fold.test_subject}", fn=train_fold, gpu=cfg.device != "cpu",
+            kwargs={"cfg": cfg, "resolved": resolved, "classes": classes, "root": root,
+                    "fold_index": fold_index, "subject": fold.test_subject,
+                    "train_ids": list(fold.train), "test_ids": list(fold.test),
+                    "fold_dir": out / f"fold_{fold.test_subject}", "progress": progress,
+                    "on_epoch_end": on_epoch_end},
+        ))  # fmt: skip
+    if not jobs:
+        raise ConfigError(f"dataset {root}: no fold has both train and test clips")
     with run_log(out):
         log.info("config: %s", json.dumps(resolved))
-        log.info("device %s, %d classes, dataset %s", device, len(classes), root)
-        results = []
-        for fold_index, fold in _select_folds(cfg, root, clips):
-            if not fold.train or not fold.test:
-                log.warning("fold %s: empty train or test set, skipped", fold.test_subject)
-                continue
-            fold_dir = out / f"fold_{fold.test_subject}"
-            fold_dir.mkdir(exist_ok=True)
-            results.append(_train_fold(cfg, resolved, classes, root, fold_index, fold.test_subject, fold.train,
-                                       fold.test, fold_dir, device, progress=progress, on_epoch_end=on_epoch_end))  # fmt: skip
-        if not results:
-            raise ConfigError(f"dataset {root}: no fold has both train and test clips")
-        summary = _summarise(out, resolved, classes, results)
-    return summary
+        log.info("%d classes, dataset %s, %d fold job(s)", len(classes), root, len(jobs))
+
+    def finish(results: list[Any]) -> dict[str, Any]:
+        with run_log(out):
+            return _summarise(out, resolved, classes, results)
+
+    return RunPlan(name=str(out), jobs=jobs, finish=finish)
+
+
+def train_loso(
+    cfg: TrainConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    on_epoch_end: EpochCallback | None = None,
+    executor: Executor | None = None,
+) -> dict[str, Any]:
+    """Train and evaluate every selected LOSO fold; write the run directory; return the results.
+
+    ``executor``: where the folds run (default: one after the other in this process; a
+    :class:`~microexp.distributed.ray_executor.RayExecutor` runs them side by side). The results
+    are the same either way. ``on_epoch_end`` is called where the fold runs.
+    """
+    plan = plan_loso(cfg, out_dir, resume=resume, progress=progress, on_epoch_end=on_epoch_end)
+    return run_plans([plan], executor or InProcessExecutor())[0]
 
 
 def _summarise(

@@ -3,6 +3,8 @@ Ray instance (loopback, 2 CPUs, its own temp dir) shared by the tests of a modul
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,8 +37,12 @@ def smoke_config(tiny_dataset: Path, tmp_path: Path) -> TrainConfig:
 
 
 @pytest.fixture(scope="module")
-def ray_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RaySession]:
-    """An embedded Ray instance for the module's tests (shut down after them)."""
-    temp = tmp_path_factory.mktemp("ray")
-    with ray_session(RayOptions(workers=2, temp_dir=str(temp))) as session:
-        yield session
+def ray_local() -> Iterator[RaySession]:
+    """An embedded Ray instance for the module's tests (shut down after them), in a temp dir of
+    its own with a short path (Ray's AF_UNIX socket paths must stay under 108 bytes)."""
+    temp = tempfile.mkdtemp(prefix="mxray")
+    try:
+        with ray_session(RayOptions(workers=2, temp_dir=temp)) as session:
+            yield session
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)

@@ -7,6 +7,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import psutil
+import torch
+
+from microexp.distributed.jobs import InProcessExecutor
+from microexp.train.config import TrainConfig
+from microexp.train.loso import train_loso
 
 SMOKE_TRAIN: dict[str, object] = {
     "camera": "davis",
@@ -69,3 +74,15 @@ def is_loopback(ip: str) -> bool:
 
 def not_loopback(sockets: Iterable[tuple[int, str, str, int]]) -> list[tuple[int, str, str, int]]:
     return [s for s in sockets if not is_loopback(s[2])]
+
+
+def sequential_run(cfg: TrainConfig, out: Path) -> dict[str, bytes]:
+    """The reference: every fold in this process, one after the other, one torch thread (as a
+    Ray job has with cpus_per_job = 1); returns :func:`run_bytes`."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train_loso(cfg, out, progress=False, executor=InProcessExecutor())
+    finally:
+        torch.set_num_threads(threads)
+    return run_bytes(out)

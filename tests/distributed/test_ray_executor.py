@@ -15,26 +15,14 @@ import pytest
 import ray
 import torch
 from ray import cloudpickle
-from raykit import listening, not_loopback, run_bytes, tree
+from raykit import listening, not_loopback, run_bytes, sequential_run, tree
 
 from microexp.distributed.cluster import RayOptions, RaySession
-from microexp.distributed.jobs import InProcessExecutor, Job, JobFailedError
+from microexp.distributed.jobs import Job, JobFailedError
 from microexp.distributed.ray_executor import RayExecutor
 from microexp.errors import ConfigError
 from microexp.train.config import TrainConfig
 from microexp.train.loso import train_loso
-
-
-def _sequential(cfg: TrainConfig, out: Path) -> dict[str, bytes]:
-    """The reference: every fold in this process, one after the other, one torch thread (as a
-    Ray job has with cpus_per_job = 1)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        train_loso(cfg, out, progress=False, executor=InProcessExecutor())
-    finally:
-        torch.set_num_threads(threads)
-    return run_bytes(out)
 
 
 def test_ray_run_equals_sequential_run_byte_for_byte_on_loopback(
@@ -59,7 +47,7 @@ def test_ray_run_equals_sequential_run_byte_for_byte_on_loopback(
     assert not_loopback(sockets) == [], "Ray listens beyond loopback"
     assert [j.key.split("/")[-1] for j in plan.jobs] == ["fold_s01", "fold_s02", "fold_s03"]
     assert all(executor.nodes)
-    assert run_bytes(tmp_path / "ray") == _sequential(smoke_config, tmp_path / "seq")
+    assert run_bytes(tmp_path / "ray") == sequential_run(smoke_config, tmp_path / "seq")
 
 
 # the job functions below live in this test module, which Ray's workers cannot import by name
@@ -149,5 +137,5 @@ def test_killed_worker_mid_fold_is_retried_and_the_table_is_unchanged(
     assert killed, "the fold finished before its worker could be killed"
     log = (out / "fold_s02" / "train.log").read_text()
     assert "fold s02: resuming after epoch" in log  # the retry picked up the checkpoint
-    assert run_bytes(out) == _sequential(cfg, tmp_path / "seq")
+    assert run_bytes(out) == sequential_run(cfg, tmp_path / "seq")
     assert ray.is_initialized()

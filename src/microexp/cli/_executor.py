@@ -12,12 +12,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from microexp.distributed.cluster import RayOptions
 from microexp.distributed.jobs import Executor, InProcessExecutor
 
-__all__ = ["add_executor_arguments", "open_executor"]
+__all__ = ["add_executor_arguments", "open_executor", "ray_options"]
 
 
-def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+def add_executor_arguments(parser: argparse.ArgumentParser, *, no_ray: bool = True) -> None:
     group = parser.add_argument_group("where jobs run (Ray)")
     group.add_argument(
         "--ray-address",
@@ -31,21 +32,27 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="embedded instance: jobs at once (default: the number of CPUs)",
     )
-    group.add_argument(
-        "--no-ray", action="store_true", help="run the jobs one after the other in this process"
-    )
+    if no_ray:
+        group.add_argument(
+            "--no-ray", action="store_true", help="run the jobs one after the other in this process"
+        )
+
+
+def ray_options(args: argparse.Namespace) -> RayOptions:
+    """The Ray options of ``--ray-address`` (or ``RAY_ADDRESS``) and ``--workers``."""
+    return RayOptions(address=args.ray_address or os.environ.get("RAY_ADDRESS") or None,
+                      workers=args.workers)  # fmt: skip
 
 
 @contextmanager
 def open_executor(args: argparse.Namespace, *, progress: bool, desc: str) -> Iterator[Executor]:
     """The executor the arguments ask for, open for the block."""
-    if args.no_ray:
+    if getattr(args, "no_ray", False):
         yield InProcessExecutor()
         return
-    from microexp.distributed.cluster import RayOptions, ray_session
+    from microexp.distributed.cluster import ray_session
     from microexp.distributed.ray_executor import RayExecutor
 
-    options = RayOptions(address=args.ray_address or os.environ.get("RAY_ADDRESS") or None,
-                         workers=args.workers)  # fmt: skip
+    options = ray_options(args)
     with ray_session(options):
         yield RayExecutor(options, progress=progress, desc=desc)

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "import": "microexp.cli.import_cmd",
     "train": "microexp.cli.train_cmd",
     "reconstruct": "microexp.cli.reconstruct_cmd",
+    "sweep": "microexp.cli.sweep_cmd",
     "infer": "microexp.cli.infer_cmd",
     "tune-stream": "microexp.cli.tune_stream_cmd",
     "demo": "microexp.cli.demo_cmd",
@@ -53,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Record, label, export and learn facial micro-expressions with event cameras.",
     )
     parser.add_argument("--version", action="version", version=f"microexp {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = _load(module_name)
@@ -79,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
+    )
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

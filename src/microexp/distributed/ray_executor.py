@@ -24,12 +24,13 @@ from microexp.distributed.cluster import RayOptions
 from microexp.distributed.jobs import DoneCallback, Job, JobFailedError
 from microexp.errors import MicroexpError
 
-__all__ = ["RayExecutor"]
+__all__ = ["RayExecutor", "prepare_worker"]
 
 log = logging.getLogger(__name__)
 
 
-def _prepare_worker(cpus: int, *, on_gpu: bool) -> None:
+def prepare_worker(cpus: int, *, on_gpu: bool) -> None:
+    """A Ray worker process before a job: torch threads = its CPUs, large blocks kept in heap."""
     import torch
 
     from microexp.train.allocator import keep_large_blocks_in_heap
@@ -46,7 +47,7 @@ def _run_job(
 ) -> tuple[Any, float, str]:
     """``(fn(**kwargs), seconds it ran, id of the node that ran it)``."""
     t0 = time.perf_counter()
-    _prepare_worker(cpus, on_gpu=gpus > 0)
+    prepare_worker(cpus, on_gpu=gpus > 0)
     result = fn(**kwargs)
     return result, time.perf_counter() - t0, ray.get_runtime_context().get_node_id()
 

@@ -61,12 +61,15 @@ from microexp.train.synthetic import SyntheticSpec, write_synthetic_dataset
 __all__ = [
     "EpochCallback",
     "evaluate",
+    "fold_model",
     "model_scores",
     "plan_loso",
     "prepare_dataset",
     "resolve_classes",
     "resolve_device",
+    "resolved_config",
     "save_checkpoint",
+    "train_epoch",
     "train_fold",
     "train_loso",
     "training_loss",
@@ -162,7 +165,8 @@ def _seed(cfg: TrainConfig, fold_index: int, epoch: int) -> int:
     return cfg.seed * 1_000_003 + fold_index * 1009 + epoch
 
 
-def _resolved(cfg: TrainConfig, classes: Sequence[str]) -> dict[str, Any]:
+def resolved_config(cfg: TrainConfig, classes: Sequence[str]) -> dict[str, Any]:
+    """The config as stored with every checkpoint: classes, num_classes, in_channels filled in."""
     d: dict[str, Any] = config_to_dict(cfg)
     d["classes"] = list(classes)
     model = dict(cfg.model)
@@ -173,6 +177,63 @@ def _resolved(cfg: TrainConfig, classes: Sequence[str]) -> dict[str, Any]:
         model["dropout"] = 0.2
     d["model"] = model
     return d
+
+
+def fold_model(
+    cfg: TrainConfig, resolved: dict[str, Any], fold_index: int, device: torch.device
+) -> tuple[nn.Module, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+    """A fold's fresh model (seeded by the fold's index), its Adam optimizer and scheduler."""
+    r = cfg.train
+    torch.manual_seed(_seed(cfg, fold_index, 0))
+    model = build_model(resolved["model"], where="config: model").to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=r.lr, weight_decay=r.weight_decay)
+    sched = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=r.epochs)
+        if r.scheduler == "cosine"
+        else None
+    )
+    return model, opt, sched
+
+
+def train_epoch(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    sched: torch.optim.lr_scheduler.LRScheduler | None,
+    train_ds: ClipDataset,
+    *,
+    cfg: TrainConfig,
+    fold_index: int,
+    epoch: int,
+    device: torch.device,
+    desc: str = "",
+    progress: bool = False,
+) -> dict[str, float]:
+    """Epoch ``epoch`` (from 0) of a fold: shuffled and seeded by (fold, epoch); its stats."""
+    r = cfg.train
+    seed = _seed(cfg, fold_index, epoch + 1)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    loader = DataLoader(train_ds, batch_size=r.batch_size, shuffle=True, generator=gen,
+                        collate_fn=collate_clips, num_workers=r.num_workers)  # fmt: skip
+    model.train()
+    total, clips, t0 = 0.0, 0, time.perf_counter()
+    bar = tqdm(loader, desc=desc, disable=not progress, leave=False)
+    for steps, (x, lengths, y) in enumerate(bar, start=1):
+        x, lengths, y = x.to(device), lengths.to(device), y.to(device)
+        loss = training_loss(model, model_scores(model, x, lengths), y, r.loss)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(y)
+        clips += len(y)
+        bar.set_postfix(loss=f"{loss.item():.4f}")
+        if r.max_steps_per_epoch is not None and steps >= r.max_steps_per_epoch:
+            break
+    if sched is not None:
+        sched.step()
+    dt = time.perf_counter() - t0
+    return {"epoch": epoch + 1, "loss": total / max(clips, 1), "clips_per_s": clips / dt,
+            "seconds": dt, "lr": opt.param_groups[0]["lr"]}  # fmt: skip
 
 
 def train_fold(
@@ -225,14 +286,7 @@ def _train_fold(
     }
     train_ds = ClipDataset(root, clip_ids=train_ids, crop=r.crop, **common)  # type: ignore[arg-type]
     test_ds = ClipDataset(root, clip_ids=test_ids, crop="center", **common)  # type: ignore[arg-type]
-    torch.manual_seed(_seed(cfg, fold_index, 0))
-    model = build_model(resolved["model"], where="config: model").to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=r.lr, weight_decay=r.weight_decay)
-    sched = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=r.epochs)
-        if r.scheduler == "cosine"
-        else None
-    )
+    model, opt, sched = fold_model(cfg, resolved, fold_index, device)
     start_epoch, history = 0, []
     if ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
@@ -256,35 +310,9 @@ def _train_fold(
         }  # fmt: skip
 
     for epoch in range(start_epoch, r.epochs):
-        seed = _seed(cfg, fold_index, epoch + 1)
-        torch.manual_seed(seed)
-        gen = torch.Generator().manual_seed(seed)
-        loader = DataLoader(train_ds, batch_size=r.batch_size, shuffle=True, generator=gen,
-                            collate_fn=collate_clips, num_workers=r.num_workers)  # fmt: skip
-        model.train()
-        total, clips, t0 = 0.0, 0, time.perf_counter()
-        bar = tqdm(
-            loader,
-            desc=f"fold {subject} epoch {epoch + 1}/{r.epochs}",
-            disable=not progress,
-            leave=False,
-        )
-        for steps, (x, lengths, y) in enumerate(bar, start=1):
-            x, lengths, y = x.to(device), lengths.to(device), y.to(device)
-            loss = training_loss(model, model_scores(model, x, lengths), y, r.loss)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(y)
-            clips += len(y)
-            bar.set_postfix(loss=f"{loss.item():.4f}")
-            if r.max_steps_per_epoch is not None and steps >= r.max_steps_per_epoch:
-                break
-        if sched is not None:
-            sched.step()
-        dt = time.perf_counter() - t0
-        stats = {"epoch": epoch + 1, "loss": total / max(clips, 1), "clips_per_s": clips / dt, "seconds": dt,
-                 "lr": opt.param_groups[0]["lr"]}  # fmt: skip
+        stats = train_epoch(model, opt, sched, train_ds, cfg=cfg, fold_index=fold_index, epoch=epoch,
+                            device=device, desc=f"fold {subject} epoch {epoch + 1}/{r.epochs}",
+                            progress=progress)  # fmt: skip
         if r.eval_every_epoch:  # test accuracy per epoch, for the "best over epochs" rows
             s, lab = evaluate(model, DataLoader(test_ds, batch_size=r.eval_batch_size,
                                                 collate_fn=collate_clips), device)  # fmt: skip
@@ -357,7 +385,7 @@ def plan_loso(
     root = prepare_dataset(cfg)
     clips = read_clips(root)
     classes = resolve_classes(cfg.classes, clips)
-    resolved = _resolved(cfg, classes)
+    resolved = resolved_config(cfg, classes)
     cfg_path = out / "config.yaml"
     if resume and cfg_path.is_file():
         saved = yaml.safe_load(cfg_path.read_text())

@@ -1,5 +1,9 @@
 """``microexp export BAG [BAG ...] -o DATASET [--force] [--config YAML] [--modalities LIST]
-[--share --private LAB_DATASET]``: session bags → dataset, as each subject's consent allows."""
+[--share --private LAB_DATASET]``: session bags → dataset, as each subject's consent allows.
+
+The bags of a private export are exported side by side, one Ray job per bag (``--workers``,
+``--ray-address``; ``--no-ray``, a single bag or ``--share``: one after the other in this
+process)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from microexp.cli._executor import add_executor_arguments, open_executor
 from microexp.consent.scope import parse_modalities
 from microexp.dataset.config import load_export_config
 from microexp.dataset.consent_policy import ExportPolicy
@@ -54,6 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="with --share: the lab's private export, which keeps the table of re-keyed ids",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_executor_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,15 +85,13 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--private is only used with --share")
     else:
         policy = ExportPolicy.private(today=today, modalities=mods)
-    report = export_bags(
-        args.bags,
-        args.output,
-        config=cfg,
-        force=args.force,
-        progress=not args.no_progress and sys.stderr.isatty(),
-        policy=policy,
-        share=keys,
-    )
+    progress = not args.no_progress and sys.stderr.isatty()
+    if len(args.bags) == 1 or keys is not None:
+        args.no_ray = True  # one job, or one table of re-keyed ids: no executor to start
+    with open_executor(args, progress=progress, desc="bags") as executor:
+        report = export_bags(args.bags, args.output, config=cfg, force=args.force,
+                             progress=progress and args.no_ray, policy=policy, share=keys,
+                             executor=None if args.no_ray else executor)  # fmt: skip
     print(report.text())
     print(f"dataset: {args.output}")
     if not report.ok:

@@ -54,9 +54,10 @@ from microexp.dataset.session import SessionData, read_session
 from microexp.dataset.share import ShareKeys
 from microexp.dataset.streams import CameraStream
 from microexp.dataset.withdrawal import load_withdrawals, withdrawn_on
+from microexp.distributed.jobs import Executor, Job
 from microexp.errors import BagError, ConfigError, DecodeError, MicroexpError
 
-__all__ = ["ExportReport", "export_bags"]
+__all__ = ["ExportReport", "export_bags", "export_one_bag"]
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,15 @@ def export_bags(
     progress: bool = False,
     policy: ExportPolicy | None = None,
     share: ShareKeys | None = None,
+    executor: Executor | None = None,
 ) -> ExportReport:
     """Export every bag into the dataset ``out``; see the module docstring.
 
     ``policy``: what each session's consent lets this export write (default: a private export
     of every modality the study allows, judged today). ``share``: re-key ids (a shared export;
-    give ``ExportPolicy.share``)."""
+    give ``ExportPolicy.share``). ``executor``: the bags of a private export are exported as
+    independent jobs there (a bag's clips have ids of their own, so jobs never write the same
+    file); default, and always for a shared export: one after the other in this process."""
     policy = policy or ExportPolicy.private(today=dt.date.today())
     if (share is not None) != (policy.use is Use.SHARING):
         raise ConfigError(
@@ -106,22 +110,17 @@ def export_bags(
         force=force,
     )
     withdrawals = load_withdrawals(out)
-    for bag, source in zip(bags, sources, strict=True):
-        try:
-            _export_bag(
-                Path(bag),
-                out,
-                config,
-                report,
-                progress=progress,
-                policy=policy,
-                share=share,
-                source=source,
-                withdrawals=withdrawals,
-            )
-        except MicroexpError as err:
-            report.failures.append(str(err))
-            log.error("%s", err)
+    common = {"out": out, "config": config, "policy": policy, "withdrawals": withdrawals}
+    if executor is None or share is not None:  # re-keying ids is one table: one bag at a time
+        for bag, source in zip(bags, sources, strict=True):
+            export_one_bag(bag=Path(bag), source=source, report=report, progress=progress,
+                           share=share, **common)  # fmt: skip
+    else:  # one job per bag; their reports merged in bag order
+        jobs = [Job(key=f"export {Path(b).name}", fn=export_one_bag,
+                    kwargs={"bag": Path(b), "source": source, **common})
+                for b, source in zip(bags, sources, strict=True)]  # fmt: skip
+        for part in executor.run(jobs):
+            report.merge(part)
     report.seconds = time.perf_counter() - t0
     extra: dict[str, Any] = {"consent_policy": policy_dict, "consent": report.consent}
     if share is not None:
@@ -139,6 +138,30 @@ def export_bags(
         extra=extra,
         histogram_png=share is None,
     )
+    return report
+
+
+def export_one_bag(
+    *,
+    bag: Path,
+    out: Path,
+    config: ExportConfig,
+    policy: ExportPolicy,
+    source: Mapping[str, Any],
+    withdrawals: list[dict[str, Any]],
+    share: ShareKeys | None = None,
+    report: ExportReport | None = None,
+    progress: bool = False,
+) -> ExportReport:
+    """Export one bag's clips into ``out`` (prepared by :func:`export_bags`); its report. A bag
+    that fails is reported there (``failures``), not raised."""
+    report = report if report is not None else ExportReport()
+    try:
+        _export_bag(bag, out, config, report, progress=progress, policy=policy, share=share,
+                    source=source, withdrawals=withdrawals)  # fmt: skip
+    except MicroexpError as err:
+        report.failures.append(str(err))
+        log.error("%s", err)
     return report
 
 

@@ -46,6 +46,14 @@ class ExportReport:
     def ok(self) -> bool:
         return not self.failures
 
+    def merge(self, other: ExportReport) -> None:
+        """Add ``other`` (another bag's report) to this one (``seconds`` excepted)."""
+        for name in ("written", "skipped", "excluded", "consent", "shared_sources", "rejected",
+                     "failures", "warnings"):  # fmt: skip
+            getattr(self, name).extend(getattr(other, name))
+        self.events += other.events
+        self.bytes_read += other.bytes_read
+
     def text(self) -> str:
         lines = [
             f"clips written: {len(self.written)}, skipped (already done): {len(self.skipped)}, "

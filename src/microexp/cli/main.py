@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "train": "microexp.cli.train_cmd",
     "reconstruct": "microexp.cli.reconstruct_cmd",
     "sweep": "microexp.cli.sweep_cmd",
+    "batch": "microexp.cli.batch_cmd",
     "infer": "microexp.cli.infer_cmd",
     "tune-stream": "microexp.cli.tune_stream_cmd",
     "demo": "microexp.cli.demo_cmd",

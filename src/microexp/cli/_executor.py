@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -55,4 +56,6 @@ def open_executor(args: argparse.Namespace, *, progress: bool, desc: str) -> Ite
 
     options = ray_options(args)
     with ray_session(options):
-        yield RayExecutor(options, progress=progress, desc=desc)
+        # a bar over the finished jobs on a terminal, else one line per finished job
+        echo = None if progress else (lambda line: print(line, file=sys.stderr, flush=True))
+        yield RayExecutor(options, progress=progress, desc=desc, echo=echo)

@@ -36,8 +36,9 @@ def run(args: argparse.Namespace) -> int:
     options = ray_options(args)
     with ray_session(options) as session:
         workers = max(1, int(session.cpus) // options.cpus_per_job)
-        executor = RayExecutor(options, progress=not args.no_progress and sys.stderr.isatty(),
-                               desc="outer test folds")  # fmt: skip
+        bar = not args.no_progress and sys.stderr.isatty()
+        executor = RayExecutor(options, progress=bar, desc="outer test folds",
+                               echo=None if bar else lambda line: print(line, file=sys.stderr))  # fmt: skip
         res = run_sweep(cfg, out, executor=executor, options=options, workers=workers,
                         resume=args.resume)  # fmt: skip
     for f in res["folds"]:

@@ -47,6 +47,7 @@ class RayOptions:
 
     address: str | None = None  # host:port of a cluster; None: RAY_ADDRESS, else embedded
     workers: int | None = None  # embedded: jobs at once (None: the CPUs of this machine)
+    gpus: int | None = None  # embedded: GPUs Ray may hand out (None: those Ray detects)
     cpus_per_job: int = 1  # CPUs (and torch threads) each job reserves
     gpus_per_job: float | Literal["auto"] = "auto"  # auto: 1 per GPU job where the cluster has GPUs
     max_retries: int = 2  # re-runs of a job whose worker process died (not of a job that raised)
@@ -130,6 +131,7 @@ def ray_session(options: RayOptions | None = None) -> Iterator[RaySession]:
             with _loopback_node():
                 ray.init(
                     num_cpus=cpus,
+                    num_gpus=options.gpus,
                     include_dashboard=False,
                     _node_ip_address="127.0.0.1",
                     object_store_memory=options.object_store_mb * 2**20,

@@ -5,8 +5,8 @@ cluster has them, and ``max_retries`` re-runs if its worker process dies (a job 
 re-run: its error is the answer). In the worker, torch gets ``cpus_per_job`` threads (the SNN at
 batch 8 gains nothing from a second thread on a small CPU, so whole jobs side by side use the
 cores better) and glibc keeps large blocks in the heap (:mod:`microexp.train.allocator`).
-The driver shows a tqdm over finished jobs, calls ``on_done`` per job and returns the results in
-job order.
+The driver shows a tqdm over finished jobs (or one line per finished job through ``echo``), calls
+``on_done`` per job and returns the results in job order.
 """
 
 from __future__ import annotations
@@ -56,11 +56,18 @@ class RayExecutor:
     """Runs jobs as Ray tasks on the instance that :func:`~.cluster.ray_session` opened."""
 
     def __init__(
-        self, options: RayOptions | None = None, *, progress: bool = False, desc: str = "jobs"
+        self,
+        options: RayOptions | None = None,
+        *,
+        progress: bool = False,
+        desc: str = "jobs",
+        echo: Callable[[str], Any] | None = None,
     ) -> None:
         self.options = options or RayOptions()
         self.progress = progress
         self.desc = desc
+        self.echo = echo
+        """Called with one line per finished job (``[k/n] KEY done in S s``), if given."""
         self.nodes: list[str] = []
         """After :meth:`run`: the id of the node that ran each job (job order; "" if it failed)."""
 
@@ -104,6 +111,10 @@ class RayExecutor:
                     else:
                         if on_done is not None:
                             on_done(jobs[i], results[i], seconds)
+                        if self.echo is not None:
+                            self.echo(
+                                f"[{bar.n + 1}/{len(jobs)}] {jobs[i].key} done in {seconds:.1f} s"
+                            )
                     bar.update(1)
         if errors:
             job, cause = errors[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -52,11 +53,13 @@ def tree(pids: Iterable[int]) -> list[psutil.Process]:
 
 
 def listening(procs: Iterable[psutil.Process]) -> list[tuple[int, str, str, int]]:
-    """``(pid, name, ip, port)`` of every TCP socket that these processes listen on."""
+    """``(pid, name, ip, port)`` of every TCP socket these processes listen on and every UDP
+    socket they bound without a peer (IPv4 and IPv6)."""
     pids = {p.pid: p for p in procs}
     out = []
-    for c in psutil.net_connections("tcp"):
-        if c.pid in pids and c.status == psutil.CONN_LISTEN and c.laddr:
+    for c in psutil.net_connections("inet"):
+        is_server = c.status == psutil.CONN_LISTEN or (c.type == socket.SOCK_DGRAM and not c.raddr)
+        if c.pid in pids and is_server and c.laddr:
             try:
                 name = pids[c.pid].name()
             except psutil.NoSuchProcess:

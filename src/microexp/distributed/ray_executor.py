@@ -67,7 +67,7 @@ class RayExecutor:
         self.progress = progress
         self.desc = desc
         self.echo = echo
-        """Called with one line per finished job (``[k/n] KEY done in S s``), if given."""
+        """Called with one line per finished job (``[k/n] KEY done in S s on node ID``), if given."""
         self.nodes: list[str] = []
         """After :meth:`run`: the id of the node that ran each job (job order; "" if it failed)."""
 
@@ -113,7 +113,8 @@ class RayExecutor:
                             on_done(jobs[i], results[i], seconds)
                         if self.echo is not None:
                             self.echo(
-                                f"[{bar.n + 1}/{len(jobs)}] {jobs[i].key} done in {seconds:.1f} s"
+                                f"[{bar.n + 1}/{len(jobs)}] {jobs[i].key} done in {seconds:.1f} s "
+                                f"on node {self.nodes[i][:12]}"
                             )
                     bar.update(1)
         if errors:

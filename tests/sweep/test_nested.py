@@ -88,3 +88,15 @@ def test_selection_never_sees_the_held_out_subject(
     res_a = json.loads((tmp_path / "a/results.json").read_text())
     assert float(chosen["outer_top1"]) == round(res_a["folds"][0]["outer_top1"], 4)
     assert (tmp_path / "a/sweep.png").stat().st_size > 1000
+
+    # resuming a finished sweep runs no trial again and reports the same
+    first = {
+        n: (tmp_path / "a" / n).read_bytes() for n in ("report.md", "sweep.csv", "results.json")
+    }
+    tune_dir = tmp_path / "a/tune/outer_s01"
+    before = sorted(p.name for p in tune_dir.iterdir())
+    assert main(["sweep", "--config", str(cfg_a), "-o", str(tmp_path / "a"), "--resume",
+                 "--no-progress"]) == 0  # fmt: skip
+    assert sorted(p.name for p in tune_dir.iterdir()) == before
+    assert {n: (tmp_path / "a" / n).read_bytes() for n in first} == first
+    assert "selection already done" in (tmp_path / "a/train.log").read_text()

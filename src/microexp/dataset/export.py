@@ -110,7 +110,8 @@ def export_bags(
         force=force,
     )
     withdrawals = load_withdrawals(out)
-    common = {"out": out, "config": config, "policy": policy, "withdrawals": withdrawals}
+    common: dict[str, Any] = {"out": out, "config": config, "policy": policy,
+                              "withdrawals": withdrawals}  # fmt: skip
     if executor is None or share is not None:  # re-keying ids is one table: one bag at a time
         for bag, source in zip(bags, sources, strict=True):
             export_one_bag(bag=Path(bag), source=source, report=report, progress=progress,

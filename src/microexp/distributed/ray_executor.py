@@ -92,7 +92,7 @@ class RayExecutor:
             refs[task.remote(job.fn, dict(job.kwargs), cpus, gpus)] = i
         results: list[Any] = [None] * len(jobs)
         self.nodes = [""] * len(jobs)
-        errors: list[tuple[Job, BaseException]] = []
+        errors: list[tuple[int, Job, BaseException]] = []
         pending = list(refs)
         with tqdm(total=len(jobs), desc=self.desc, unit="job", disable=not self.progress) as bar:
             while pending:
@@ -103,10 +103,10 @@ class RayExecutor:
                         results[i], seconds, self.nodes[i] = ray.get(ref)
                     except RayTaskError as err:
                         cause = err.cause if isinstance(err.cause, BaseException) else err
-                        errors.append((jobs[i], cause))
+                        errors.append((i, jobs[i], cause))
                         log.error("job %s failed: %s", jobs[i].key, cause)
                     except ray.exceptions.RayError as err:  # worker died more than max_retries
-                        errors.append((jobs[i], err))
+                        errors.append((i, jobs[i], err))
                         log.error("job %s failed: %s", jobs[i].key, err)
                     else:
                         if on_done is not None:
@@ -117,8 +117,8 @@ class RayExecutor:
                                 f"on node {self.nodes[i][:12]}"
                             )
                     bar.update(1)
-        if errors:
-            job, cause = errors[0]
+        if errors:  # the first failed job in job order, whichever failed first
+            _i, job, cause = min(errors, key=lambda e: e[0])
             if len(errors) == 1 and isinstance(cause, MicroexpError):
                 raise cause
             others = f" ({len(errors) - 1} more job(s) failed)" if len(errors) > 1 else ""

@@ -29,8 +29,12 @@ __all__ = ["PlayerNode", "main"]
 
 
 def _profile(q: TopicQos) -> QoSProfile:
+    """Reliable (not latched) topics KEEP_ALL: the player bursts after a stall, and a reliable
+    KEEP_LAST writer drops what its readers have not acknowledged yet. History is not part of QoS
+    matching: subscribers see the drivers' reliability and durability."""
+    keep_all = q.depth == 0 or (q.reliable and not q.transient_local)
     return QoSProfile(
-        history=HistoryPolicy.KEEP_ALL if q.depth == 0 else HistoryPolicy.KEEP_LAST,
+        history=HistoryPolicy.KEEP_ALL if keep_all else HistoryPolicy.KEEP_LAST,
         depth=max(q.depth, 1),
         reliability=ReliabilityPolicy.RELIABLE if q.reliable else ReliabilityPolicy.BEST_EFFORT,
         durability=DurabilityPolicy.TRANSIENT_LOCAL

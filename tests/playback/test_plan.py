@@ -1,5 +1,5 @@
-"""Which topics the player publishes and with which QoS: the drivers' profiles from the rig's
-rosbag2 QoS file, the rig's own entries, type defaults and overrides; bad inputs named."""
+"""Which topics the player publishes and with which QoS: what each driver offers (the rig), type
+defaults, a rosbag2 QoS profile file and overrides; bad inputs named."""
 
 from __future__ import annotations
 
@@ -27,36 +27,40 @@ def rig():  # type: ignore[no-untyped-def]
     return load_rig()
 
 
-def _resolve(topic: str, msgtype: str, rig, **kw):  # type: ignore[no-untyped-def]
+def _resolve(topic: str, msgtype: str, rig, *, profiles=None, overrides=None):  # type: ignore[no-untyped-def]
     from microexp.playback import rig_topic_qos
 
-    profiles = load_qos_overrides(rig.file("rosbag2_qos.yaml"))
-    return resolve_topic_qos(topic, msgtype, overrides=kw.get("overrides", {}),
-                             profiles=profiles, rig_qos=rig_topic_qos(rig))  # fmt: skip
+    return resolve_topic_qos(topic, msgtype, overrides=overrides or {}, profiles=profiles or {},
+                             rig_qos=rig_topic_qos(rig))  # fmt: skip
 
 
-def test_the_drivers_profiles_come_from_the_rigs_rosbag2_file(rig) -> None:  # type: ignore[no-untyped-def]
+def test_the_drivers_qos_comes_from_the_rig(rig) -> None:  # type: ignore[no-untyped-def]
     evk4 = _resolve("/evk4/events", "event_camera_msgs/msg/EventPacket", rig)
-    assert (evk4.preset, evk4.depth, evk4.source) == ("sensor_data", 1000, "rosbag2_qos.yaml")
+    assert (evk4.preset, evk4.depth, evk4.source) == ("sensor_data", 1000, "rig.yaml")
     davis = _resolve("/davis/events", "dv_ros2_msgs/msg/EventArray", rig)
-    assert (davis.preset, davis.source) == ("reliable", "rosbag2_qos.yaml")
+    assert (davis.preset, davis.source) == ("reliable", "rig.yaml")
+    webcam = _resolve("/webcam/image_raw/compressed", "sensor_msgs/msg/CompressedImage", rig)
+    assert (webcam.preset, webcam.source) == ("reliable", "rig.yaml")
     session = _resolve("/microexp/session", "microexp_msgs/msg/SessionInfo", rig)
     assert session.preset == "latched" and session.depth == 1
-
-
-def test_rig_entries_then_type_defaults(rig) -> None:  # type: ignore[no-untyped-def]
     protocol = _resolve("/microexp/protocol", "microexp_msgs/msg/ProtocolEvent", rig)
     assert (protocol.preset, protocol.source) == ("reliable", "rig.yaml")
-    webcam = _resolve("/webcam/image_raw/compressed", "sensor_msgs/msg/CompressedImage", rig)
-    assert (webcam.preset, webcam.source) == ("reliable", "driver default")
+
+
+def test_topics_outside_the_rig_by_type(rig) -> None:  # type: ignore[no-untyped-def]
     other = _resolve("/event_camera/events", "event_camera_msgs/msg/EventPacket", rig)
     assert (other.preset, other.source) == ("sensor_data", "driver default")
+    image = _resolve("/side/image_raw", "sensor_msgs/msg/Image", rig)
+    assert (image.preset, image.source) == ("reliable", "driver default")
 
 
-def test_an_override_wins(rig) -> None:  # type: ignore[no-untyped-def]
-    over = parse_qos_assignments(["/evk4/events=reliable"])
-    q = _resolve("/evk4/events", "event_camera_msgs/msg/EventPacket", rig, overrides=over)
-    assert (q.preset, q.source) == ("reliable", "override")
+def test_a_rosbag2_profile_file_then_an_override_win(rig) -> None:  # type: ignore[no-untyped-def]
+    profiles = load_qos_overrides(rig.file("rosbag2_qos.yaml"))
+    q = _resolve("/davis/image", "sensor_msgs/msg/Image", rig, profiles=profiles)
+    assert (q.preset, q.depth, q.source) == ("reliable", 100, "rosbag2_qos.yaml")
+    over = parse_qos_assignments(["/davis/image=sensor_data"])
+    q = _resolve("/davis/image", "sensor_msgs/msg/Image", rig, profiles=profiles, overrides=over)
+    assert (q.preset, q.source) == ("sensor_data", "override")
 
 
 @pytest.mark.parametrize("item", ["/evk4/events", "evk4/events=reliable", "/evk4/events=fast"])

@@ -136,9 +136,9 @@ def test_a_rig_bag_is_played_with_the_drivers_qos(ros: RosLauncher, tmp_path: Pa
     out = play.output()
     assert (
         "/evk4/events [event_camera_msgs/msg/EventPacket] 1500 msgs, qos sensor_data "
-        "(rosbag2_qos.yaml)" in out
+        "(rig.yaml)" in out
     )
-    assert "/davis/image [sensor_msgs/msg/Image] 38 msgs, qos reliable (rosbag2_qos.yaml)" in out
+    assert "/davis/image [sensor_msgs/msg/Image] 38 msgs, qos reliable (rig.yaml)" in out
     assert "/microexp/session [microexp_msgs/msg/SessionInfo] 1 msgs, qos latched" in out
     play.wait_for(r"finished: 1539 messages")
     sub.wait_for(r"rx /microexp/session ")

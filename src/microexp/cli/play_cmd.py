@@ -32,7 +32,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="play only these topics (default: all)")  # fmt: skip
     parser.add_argument("--qos", nargs="+", default=[], metavar="TOPIC=PRESET",
                         help=f"QoS override, PRESET one of {'|'.join(QOS_PRESETS)} (default: "
-                        "the drivers' profiles, config/rig/rosbag2_qos.yaml and rig.yaml)")  # fmt: skip
+                        "what each driver offers, config/rig/rig.yaml)")  # fmt: skip
+    parser.add_argument("--qos-profiles", type=Path, default=None, metavar="FILE",
+                        help="QoS profiles in rosbag2's override format (as ros2 bag play "
+                        "--qos-profile-overrides-path)")  # fmt: skip
     parser.add_argument("--wait-for", nargs="+", default=[], metavar="TOPIC",
                         help="start once each of these topics has a subscriber")  # fmt: skip
     parser.add_argument("--wait-timeout", type=float, default=60.0, metavar="S",
@@ -58,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         loop=args.loop,
         topics=tuple(args.topics),
         qos=tuple(args.qos),
+        qos_profiles=str(args.qos_profiles.resolve()) if args.qos_profiles else "",
         wait_for=tuple(args.wait_for),
         wait_timeout_s=args.wait_timeout,
         rig_dir=str(rig.directory.resolve()),
@@ -71,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         loop=config.loop,
         topics=config.topics,
         qos=config.qos,
+        qos_profiles=config.qos_profiles,
         wait_for=config.wait_for,
         wait_timeout_s=config.wait_timeout_s,
         rig_dir=config.rig_dir,

@@ -42,7 +42,7 @@ class PlayerConfig:
     loop: bool = False
     topics: tuple[str, ...] = ()  # empty: every topic of the bag
     qos: tuple[str, ...] = ()  # overrides, "/topic=reliable|sensor_data|latched"
-    qos_profiles: str = ""  # rosbag2 QoS override file; "" = the rig's rosbag2_qos.yaml
+    qos_profiles: str = ""  # a QoS profile file in rosbag2's override format ("" = none)
     rig_dir: str = ""  # "" = the installed config/rig of the microexp package
     wait_for: tuple[str, ...] = ()  # played topics that need a subscriber before the first message
     wait_timeout_s: float = 60.0  # then play anyway, with a warning
@@ -85,10 +85,7 @@ def select_topics(
     if missing:
         raise BagError(f"{where}: no topic {missing} to play (has {sorted(available)})")
     names = list(config.topics) if config.topics else sorted(available)
-    profiles_path = Path(config.qos_profiles) if config.qos_profiles else rig.file(
-        "rosbag2_qos.yaml"
-    )  # fmt: skip
-    profiles = load_qos_overrides(profiles_path)
+    profiles = load_qos_overrides(Path(config.qos_profiles)) if config.qos_profiles else {}
     overrides = parse_qos_assignments(config.qos)
     unknown = sorted(set(overrides) - set(names))
     if unknown:

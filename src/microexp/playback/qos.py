@@ -3,16 +3,17 @@
 Order of precedence (first match wins):
 
 1. an explicit override (``--qos TOPIC=PRESET``);
-2. the drivers' profiles in ``config/rig/rosbag2_qos.yaml`` — rosbag2's own QoS override format,
-   the same file ``ros2 bag record`` uses with ``recorder:=rosbag2`` (EVK4 events best effort like
-   metavision_driver, DAVIS events and frames reliable like dv-ros2);
-3. the rig's ``qos`` of the topic (``config/rig/rig.yaml``) when it is not ``auto`` (the protocol
-   topics: reliable, the session info: latched);
+2. a QoS profile file in rosbag2's override format (``--qos-profiles FILE``, the format of
+   ``ros2 bag play --qos-profile-overrides-path``), when one is given;
+3. the rig's ``qos`` of the topic (``config/rig/rig.yaml``: what each driver offers -- dv-ros2
+   reliable, metavision_driver best effort, gscam reliable -- and our own nodes' topics) when it is
+   not ``auto``;
 4. otherwise by type: ``event_camera_msgs/msg/EventPacket`` best effort (metavision_driver), every
-   other type reliable (the ROS 2 default that dv-ros2, gscam and our nodes use).
+   other type reliable (the ROS 2 default).
 
-Depth is a publisher-side queue, not part of QoS matching: the player keeps 1000 messages (as the
-simulated cameras do) so that a burst after a stall is not overwritten before it is sent.
+Depth is a publisher-side queue, not part of QoS matching: the player keeps 1000 messages of a
+best-effort topic, and every message of a reliable one (the node publishes those KEEP_ALL), so
+that a burst after a stall is not overwritten before it is sent.
 """
 
 from __future__ import annotations
@@ -137,8 +138,9 @@ def resolve_topic_qos(
     profiles: Mapping[str, TopicQos],
     rig_qos: Mapping[str, str],
 ) -> TopicQos:
-    """The profile ``topic`` is published with (precedence in the module docstring); ``rig_qos``
-    maps the rig's topics to their ``qos`` entry (auto, reliable, sensor_data, latched)."""
+    """The profile ``topic`` is published with (precedence in the module docstring); ``profiles``
+    from a QoS profile file (may be empty); ``rig_qos`` maps the rig's topics to their ``qos``
+    entry (auto, reliable, sensor_data, latched)."""
     if topic in overrides:
         return overrides[topic]
     if topic in profiles:

@@ -17,6 +17,7 @@ def player_node(
     loop: bool = False,
     topics: Sequence[str] = (),
     qos: Sequence[str] = (),
+    qos_profiles: str = "",
     wait_for: Sequence[str] = (),
     wait_timeout_s: float = 60.0,
     rig_dir: str = "",
@@ -37,6 +38,8 @@ def player_node(
             params[key] = tuple(values)
     if rig_dir:
         params["rig_dir"] = rig_dir
+    if qos_profiles:
+        params["qos_profiles"] = qos_profiles
     return NodeSpec(
         package="microexp",
         executable="player",

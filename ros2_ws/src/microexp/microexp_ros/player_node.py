@@ -23,7 +23,12 @@ from microexp.errors import ConfigError
 from microexp.playback import PlaybackStats, PlayerConfig, TopicQos, play_messages, select_topics
 from microexp.rosgraph.launch_description import installed_rig_dir
 from microexp.rosgraph.rig import load_rig
-from microexp_ros._node_utils import params_to_dataclass, raw_publisher, run_node
+from microexp_ros._node_utils import (
+    params_to_dataclass,
+    publish_reliably,
+    raw_publisher,
+    run_node,
+)
 
 __all__ = ["PlayerNode", "main"]
 
@@ -109,7 +114,8 @@ class PlayerNode(Node):
 
     def _publish(self, msg: RawMessage) -> None:
         data = msg.data if isinstance(msg.data, bytes) else bytes(msg.data)
-        self._pubs[msg.topic].publish(data)  # bytes: rclpy publishes them as serialized CDR
+        # bytes: rclpy publishes them as serialized CDR; a full KEEP_ALL history waits for readers
+        publish_reliably(self._pubs[msg.topic], data, wait=self._stop.wait)
 
     def _check_done(self) -> None:
         if self._thread.is_alive():

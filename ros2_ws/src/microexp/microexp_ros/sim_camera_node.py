@@ -17,7 +17,13 @@ from rclpy.publisher import Publisher
 from rclpy.qos import HistoryPolicy
 
 from microexp.sim.live import LiveCamera, LiveCameraConfig
-from microexp_ros._node_utils import params_to_dataclass, qos_preset, raw_publisher, run_node
+from microexp_ros._node_utils import (
+    params_to_dataclass,
+    publish_reliably,
+    qos_preset,
+    raw_publisher,
+    run_node,
+)
 
 __all__ = ["SimCameraNode", "main"]
 
@@ -33,7 +39,8 @@ class SimCameraNode(Node):
         if p.camera != "evk4":
             # KEEP_ALL: a catch-up burst when the sim trails exceeds any depth, and a reliable
             # KEEP_LAST writer drops what its readers have not acknowledged yet (measured: 859 of
-            # 9,000 lost in bursts of 3,000 with depth 1000; none with KEEP_ALL)
+            # 9,000 lost in bursts of 3,000 with depth 1000; none with KEEP_ALL). A full history
+            # makes the sim wait for the recorder (publish_reliably) and trail real time.
             qos.history = HistoryPolicy.KEEP_ALL
         self._pubs: dict[str, Publisher] = {
             topic: raw_publisher(self, msgtype, topic, qos)
@@ -50,7 +57,7 @@ class SimCameraNode(Node):
 
     def _tick(self) -> None:
         for msg in self.core.poll(self.get_clock().now().nanoseconds):
-            self._pubs[msg.topic].publish(msg.data)
+            publish_reliably(self._pubs[msg.topic], msg.data)
         if self.core.lag_us > 1_000_000 and not self._warned_lag:
             self._warned_lag = True
             self.get_logger().warning(

@@ -38,7 +38,9 @@ def test_malformed_packets_are_counted_by_cause_then_real_data_is_predicted(
                               "/microexp/au_predictions"])  # fmt: skip
     diag = ros.script("diag", "echo_sub.py", "diagnostic_msgs/msg/DiagnosticArray", "/diagnostics")
     diag.wait_for(r"name='inference_node: /evk4/events'.*key='rejected', value='0'", timeout_s=30)
-    bad = ros.script("bad", "malformed_pub.py", "/evk4/events")
+    # (once the echo, still discovering, has subscribed)
+    bad = ros.script("bad", "malformed_pub.py", "/evk4/events", "--after-subscriber",
+                     "/microexp/au_predictions")  # fmt: skip
     assert bad.wait_for(r"done (\d+)", timeout_s=60).group(1) == "8"
     # every rejection on /diagnostics, by cause
     diag.wait_for(r"name='inference_node: /evk4/events'.*key='rejected', value='8'", timeout_s=20)

@@ -1,10 +1,11 @@
 """Test helper node: publishes 8 malformed EventPackets on TOPIC, one every 50 ms, then exits.
 
-  malformed_pub.py TOPIC [--wait-subscribers N]
+  malformed_pub.py TOPIC [--wait-subscribers N] [--after-subscriber OTHER_TOPIC]
 The packets (:func:`malformed_event_packets`, also used by the unit tests of the intake): random
 bytes, truncated CDR, zero and 65535² geometry, an unknown encoding, an event beyond the width,
 random event words and a cut word; each with the rejection cause it must be counted under.
-Prints "sent CAUSE" per packet and "done 8".
+Prints "sent CAUSE" per packet and "done 8". ``--after-subscriber``: starts only once OTHER_TOPIC
+has a subscription somewhere in the graph (e.g. a ``ros2 topic echo`` still discovering).
 """
 
 from __future__ import annotations
@@ -59,8 +60,15 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("topic")
     ap.add_argument("--wait-subscribers", type=int, default=1)
+    ap.add_argument("--after-subscriber", default="")
     opts = ap.parse_args()
     with helper_node("malformed_pub") as node:
+        deadline = time.monotonic() + 60
+        while opts.after_subscriber and node.count_subscribers(opts.after_subscriber) < 1:
+            if time.monotonic() > deadline:
+                print(f"no subscriber on {opts.after_subscriber}", flush=True)
+                return 1
+            rclpy.spin_once(node, timeout_sec=0.1)
         pub = raw_publisher(node, M.EVENT_PACKET, opts.topic, qos_preset("sensor_data", depth=100))
         wait_for_subscribers(node, pub, count=opts.wait_subscribers, timeout_s=60)
         time.sleep(0.5)  # the subscriber's side of the match

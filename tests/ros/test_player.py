@@ -67,14 +67,14 @@ def _wait_exit(proc: RosProc, timeout_s: float) -> int:
 def _assert_paced(arrivals: list[int], log_times: list[int], rate: float) -> None:
     """Arrival gaps follow the log-time gaps / rate. Robust under load: the player never sends
     early, so each message's delay beyond the least-delayed one is what load added; its median
-    stays small, and the whole stream takes at least its recorded span (no burst) and not much
-    more (no stall)."""
+    stays small (a burst would put it near half the span), and the stream ends not much later
+    than its recorded span (no stall). A late first message must not fail it (no span ratio)."""
     due = (np.array(log_times, dtype=np.int64) - log_times[0]) / rate
     offsets = np.array(arrivals, dtype=np.int64) - arrivals[0] - due
     excess_ms = (offsets - offsets.min()) / 1e6
     span_s, wall_s = due[-1] / 1e9, (arrivals[-1] - arrivals[0]) / 1e9
     assert statistics.median(excess_ms.tolist()) < 50.0, np.percentile(excess_ms, [50, 90, 99])
-    assert 0.9 * span_s <= wall_s <= span_s + 5.0, (span_s, wall_s)
+    assert wall_s <= span_s + 5.0, (span_s, wall_s)
 
 
 @pytest.mark.parametrize("rate", [1.0, 2.0])

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -31,6 +32,8 @@ from microexp_ros._node_utils import (
 )
 
 __all__ = ["PlayerNode", "main"]
+
+_ACK_TIMEOUT_S = 3.0
 
 
 def _profile(q: TopicQos) -> QoSProfile:
@@ -127,6 +130,9 @@ class PlayerNode(Node):
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10.0)
+        for topic, pub in self._pubs.items():  # reliable ones: until the readers hold everything
+            if not pub.wait_for_all_acked(Duration(seconds=_ACK_TIMEOUT_S)):
+                self.get_logger().warning(f"{topic}: not acknowledged within {_ACK_TIMEOUT_S} s")
         if self._stats is not None:
             self.get_logger().info(f"played {self.config.bag}: {self._stats.describe()}")
         self._reader.close()

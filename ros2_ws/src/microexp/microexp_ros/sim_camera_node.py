@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.publisher import Publisher
 from rclpy.qos import HistoryPolicy
@@ -26,6 +27,8 @@ from microexp_ros._node_utils import (
 )
 
 __all__ = ["SimCameraNode", "main"]
+
+_ACK_TIMEOUT_S = 3.0
 
 
 class SimCameraNode(Node):
@@ -79,6 +82,11 @@ class SimCameraNode(Node):
         )
 
     def close(self) -> None:
+        # reliable messages are resent until acknowledged, but only while this process lives: a
+        # camera stopped with the recorder would lose what was still in flight
+        for topic, pub in self._pubs.items():
+            if not pub.wait_for_all_acked(Duration(seconds=_ACK_TIMEOUT_S)):
+                self.get_logger().warning(f"{topic}: not acknowledged within {_ACK_TIMEOUT_S} s")
         if self.core.dropped:
             self.get_logger().info(self._dropped_text())
 

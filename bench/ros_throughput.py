@@ -301,7 +301,7 @@ def recorder_run(procs: Procs, workdir: Path, name: str, streams: list[dict[str,
         procs.stop(p)
     result: dict[str, dict[str, float]] = {}
     lost_seq = {m.group(1): int(m.group(2)) for m in re.finditer(
-        r"\]: (\S+): \d+ msgs, lost seq (\d+)", rlog.read_text())}  # fmt: skip
+        r"\]: (\S+): \d+ msgs, lost (\d+)", rlog.read_text())}  # fmt: skip
     with open_bag(bag) as reader:
         for s, (_, plog) in zip(streams, pubs, strict=True):
             m = wait_log(plog, r"published (\d+) bytes (\d+) seconds ([\d.]+)")

@@ -15,3 +15,5 @@ python -m pip install -q torch==2.13.0
 python -m pip install -q --no-deps spikingjelly==2.0.0
 python -m pip install -q -e "$root[dev]"
 python -c "import microexp, torch, spikingjelly.activation_based; print('microexp', microexp.__version__, 'torch', torch.__version__)"
+# numba's on-disk cache, compiled now rather than by the first live session (microexp/warmup.py)
+python -c "from microexp.warmup import warm_jit_caches as w; print('numba kernels cached:', ', '.join(w()) or 'no numba')"

@@ -33,7 +33,7 @@ def test_inspect_table(real_bag: Path, capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     assert "event_camera_msgs/msg/EventPacket" in out
     assert "125,183" in out and "218,291" in out and "4,157" in out
-    assert "lost msgs" in out
+    assert "seq gaps" in out
     assert "consent: none recorded" in out
 
 

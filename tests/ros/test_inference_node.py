@@ -108,7 +108,7 @@ def test_face_box_tracked_from_an_image_topic(ros: RosLauncher, tmp_path: Path) 
         "detector": "bright_ellipse", "threads": 1}}}))  # fmt: skip
     node = ros.node("inference_node", "inference_node", "--params-file", str(params))
     node.wait_for(r"ready: .* crop tracked", timeout_s=60)
-    # by default nothing showing the face leaves the node: its one output is AuPrediction
+    # by default nothing showing the face leaves the node: its outputs are AuPrediction and counts
     probe = ros.script("probe", "graph_probe.py", "inference_node", "--publishers")
     probe.wait_for("done", timeout_s=40)
     published = {
@@ -116,6 +116,8 @@ def test_face_box_tracked_from_an_image_topic(ros: RosLauncher, tmp_path: Path) 
         for d in (json.loads(line) for line in probe.output().splitlines() if line[:1] == "{")
     }
     assert published.pop("/microexp/au_predictions") == ["microexp_msgs/msg/AuPrediction"]
+    # counts only: messages, slices, latency, rejections by cause
+    assert published.pop("/diagnostics") == ["diagnostic_msgs/msg/DiagnosticArray"]
     assert set(published) <= {"/rosout", "/parameter_events"}, published
     echo = ros.script(
         "echo",

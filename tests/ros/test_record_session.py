@@ -98,6 +98,8 @@ def test_sim_session_records_every_camera_and_the_protocol_to_the_end(
     ros: RosLauncher, tmp_path: Path
 ) -> None:
     out = tmp_path / "rec"
+    diag = ros.script("diag", "echo_sub.py", "diagnostic_msgs/msg/DiagnosticArray", "/diagnostics")
+    diag.wait_for("ready")
     t0 = time.monotonic()
     launch = _launch(ros, "launch", "sim:=true", "consent:=true", "plan:=demo_3au",
                      "cameras:=davis,evk4,webcam", f"output_dir:={out}", "subject:=P01",
@@ -145,20 +147,33 @@ def test_sim_session_records_every_camera_and_the_protocol_to_the_end(
         first_ns = {
             t: min(r.log_time_ns for r in reader.messages(topics=[t])) for t in CAMERA_TYPES
         }
-        assert all(v < segments[0].start_ns for v in first_ns.values())
-        # no loss at the simulated rates: EVK4 seq contiguous, the recorder's counters at 0
+        # (recording starts once every camera has published, before the protocol starts; a
+        # camera stalled by a loaded machine may send its next message a little later)
+        assert min(first_ns.values()) < segments[0].start_ns
+        assert all(v < segments[0].end_ns for v in first_ns.values()), first_ns
+        # every loss counted, one figure everywhere. The EVK4 stream is best effort (as
+        # metavision_driver publishes): under load DDS may drop some, and the bag's seq gaps are
+        # the recorder's count; the reliable topics lose nothing.
         dec = EventTopicDecoder("/evk4/events")
-        seqs = [dec.decode(raw).seq for raw in reader.messages(topics=["/evk4/events"])]
-        assert seqs == list(range(int(seqs[0]), int(seqs[0]) + len(seqs)))  # type: ignore[arg-type]
+        seqs = [int(dec.decode(raw).seq or 0) for raw in reader.messages(topics=["/evk4/events"])]
+        assert seqs == sorted(set(seqs))  # in order, no duplicate
+        gaps = seqs[-1] - seqs[0] + 1 - len(seqs)
         summary = _summary_counts(reader)
-        for topic in CAMERA_TYPES:
-            assert summary[topic][0] == topics[topic].count
-            assert summary[topic][1:] == (0, 0), (topic, summary[topic])
-    assert re.search(r"/evk4/events: \d+ msgs, lost seq 0, lost qos 0", log)
+        for topic in summary:
+            assert summary[topic][0] == topics[topic].count, (topic, summary[topic])
+        assert summary["/evk4/events"][1] == gaps
+        for topic in [*CAMERA_TYPES, "/microexp/protocol", "/microexp/session"]:
+            if topic != "/evk4/events":
+                assert summary[topic][1:] == (0, 0), (topic, summary[topic])
+    assert f"/evk4/events: {len(seqs)} msgs, lost {gaps} (seq gaps, " in log
+    final = [line for line in diag.output().splitlines() if "name='recorder: /evk4/events'" in line]
+    assert final and f"key='lost', value='{gaps}'" in final[-1]  # the last live count
+    assert "message='closed'" in final[-1]
     info = _inspect(bag, ros.env)
     assert info["notes"] == []
     evk4 = info["topics"]["/evk4/events"]
-    assert (evk4["encoding"], evk4["seq_gaps"], evk4["decode_errors"]) == ("evt3", 0, 0)
+    assert (evk4["encoding"], evk4["decode_errors"]) == ("evt3", 0)
+    assert evk4["seq_gaps"] == evk4["lost"] == gaps
     assert info["topics"]["/davis/events"]["encoding"] == "dv_event_array"
     assert len(info["topics"]["/microexp/protocol"]["segments"]) == 4
     assert info["consent"]["study"] == ["events", "grey", "rgb"]
@@ -260,7 +275,8 @@ def test_sigkill_leaves_a_bag_readable_up_to_its_last_chunk(
 @pytest.mark.slow
 def test_skipped_packets_are_counted_exactly(ros: RosLauncher, tmp_path: Path) -> None:
     """A simulated EVK4 that drops 3 % of its packets (seeded): the recorder's /diagnostics, its
-    log and the bag's SyncSummary give exactly the number of seqs it skipped."""
+    log and the bag's SyncSummary give exactly the number of seqs missing from the bag, and of
+    those, exactly the ones the camera skipped are not counted as lost in transport."""
     bag = tmp_path / "drops"
     topics = {"/evk4/events": CAMERA_TYPES["/evk4/events"]}
     rec = ros.node("recorder", "recorder", "--params-file",
@@ -281,12 +297,19 @@ def test_skipped_packets_are_counted_exactly(ros: RosLauncher, tmp_path: Path) -
         dec = EventTopicDecoder("/evk4/events")
         seqs = [int(dec.decode(r).seq or 0) for r in reader.messages(topics=["/evk4/events"])]
         expected = [s for s in dropped if seqs[0] < s < seqs[-1]]
-        assert sorted(set(range(seqs[0], seqs[-1] + 1)) - set(seqs)) == expected
-        assert _summary_counts(reader)["/evk4/events"][1:] == (len(expected), 0)
-    assert f"/evk4/events: {len(seqs)} msgs, lost seq {len(expected)}, lost qos 0" in rec.output()
-    values = re.findall(r"name='recorder: /evk4/events'.*?key='lost_seq', value='(\d+)'",
+        # best effort: DDS may lose some more under load; every loss is counted, and what the
+        # driver dropped is told apart from what the transport lost (DDS sequence numbers)
+        missing = sorted(set(range(seqs[0], seqs[-1] + 1)) - set(seqs))
+        assert set(expected) <= set(missing)
+        assert _summary_counts(reader)["/evk4/events"][1:] == (
+            len(missing), len(missing) - len(expected))  # fmt: skip
+    assert (
+        f"/evk4/events: {len(seqs)} msgs, lost {len(missing)} (seq gaps, "
+        f"{len(missing) - len(expected)} of them in transport)" in rec.output()
+    )
+    values = re.findall(r"name='recorder: /evk4/events'.*?key='lost', value='(\d+)'",
                         diag.output())  # fmt: skip
-    assert values and int(values[-1]) == len(expected)
+    assert values and int(values[-1]) == len(missing)
 
 
 @contextlib.contextmanager

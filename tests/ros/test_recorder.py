@@ -76,10 +76,16 @@ def test_records_a_bag_that_reads_back(ros: RosLauncher, tmp_path: Path) -> None
     rec.wait_for("recording started", timeout_s=20)
     evk4.wait_for("done")
     davis.wait_for(r"published 5\d ")
-    # live stats on /diagnostics: per topic, with the seq gaps counted so far
-    diag.wait_for(r"name='recorder: /evk4/events'.*key='lost_seq', value='3'", timeout_s=10)
+    # live stats on /diagnostics: per topic, with the losses counted so far; the 3 seqs the
+    # publisher skipped are lost, and so is whatever DDS dropped on this best-effort topic
+    diag.wait_for(r"name='recorder: /evk4/events'.*key='lost_seq', value='([3-9]|\d\d)'",
+                  timeout_s=10)  # fmt: skip
     assert rec.interrupt() == 0, rec.output()
-    assert "lost seq 3" in rec.output()
+    final = re.search(r"/evk4/events: (\d+) msgs, lost (\d+) \(seq gaps, (\d+) of them in "
+                      r"transport\)", rec.output())  # fmt: skip
+    assert final, rec.output()[-3000:]
+    n, lost, transport = (int(final.group(i)) for i in (1, 2, 3))
+    assert lost - transport == 3 and n + transport == 40  # exact, whatever DDS lost
     with open_bag(bag) as reader:
         topics = reader.topics
         assert topics["/microexp/session"].msgtype == "microexp_msgs/msg/SessionInfo"
@@ -87,15 +93,17 @@ def test_records_a_bag_that_reads_back(ros: RosLauncher, tmp_path: Path) -> None
         assert counts["/microexp/session"] == 1
         assert counts["/microexp/sync_summary"] == 1
         # recording starts on the first message of the last awaited camera (EVK4): every EVK4
-        # message is in the bag, the DAVIS messages before it are not
-        assert counts["/evk4/events"] == 40
+        # message that arrived is in the bag, the DAVIS messages before it are not
+        assert counts["/evk4/events"] == n
         assert 0 < counts["/davis/events"] < int(re.findall(r"published (\d+)", davis.output())[-1])
         summary = None
         for raw in reader.messages(topics=["/microexp/sync_summary"]):
             summary = reader.deserialize(raw)
         assert summary is not None
-        lost = dict(zip(summary.topics, np.asarray(summary.lost_messages).tolist(), strict=True))
-        assert lost["/evk4/events"] == 3 and lost["/davis/events"] == 0
+        lost_by_topic = dict(
+            zip(summary.topics, np.asarray(summary.lost_messages).tolist(), strict=True)
+        )
+        assert lost_by_topic["/evk4/events"] == lost and lost_by_topic["/davis/events"] == 0
 
 
 def test_refuses_to_record_without_consent(ros: RosLauncher, tmp_path: Path) -> None:

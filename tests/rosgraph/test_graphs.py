@@ -183,11 +183,32 @@ def test_infer_graph(rig) -> None:  # type: ignore[no-untyped-def]
         "inference_davis",
         "inference_evk4",
     ]  # the webcam has no events
-    bag = infer_graph(InferArgs(bag="/b", cameras=("evk4",)), rig)
-    assert isinstance(bag[0], ProcessSpec) and bag[0].cmd == ("ros2", "bag", "play", "/b")
-    assert [e.role for e in bag] == ["source", "inference"]
     with pytest.raises(ConfigError, match="publishes events"):
         infer_graph(InferArgs(cameras=("webcam",)), rig)
+
+
+def test_infer_graph_plays_a_bag_with_our_player(rig) -> None:  # type: ignore[no-untyped-def]
+    bag = infer_graph(InferArgs(bag="/b", cameras=("davis", "evk4")), rig)
+    assert [e.role for e in bag] == ["source", "inference", "inference"]
+    player = bag[0]
+    assert isinstance(player, NodeSpec) and (player.package, player.executable) == (
+        "microexp", "player")  # fmt: skip
+    # it starts once both inference nodes listen (ros2 bag play would not wait)
+    assert player.param_dict() == {"bag": "/b", "rate": 1.0, "loop": False,
+                                   "wait_timeout_s": 60.0,
+                                   "wait_for": ("/davis/events", "/evk4/events")}  # fmt: skip
+
+
+def test_infer_graph_attaches_to_topics_published_elsewhere(rig) -> None:  # type: ignore[no-untyped-def]
+    graph = infer_graph(InferArgs(attach=True, cameras=("davis", "evk4")), rig)
+    assert [(e.role, e.name) for e in graph] == [("inference", "inference_davis"),
+                                                 ("inference", "inference_evk4")]  # fmt: skip
+    params = [e.param_dict() for e in graph if isinstance(e, NodeSpec)]
+    assert [p["events_topic"] for p in params] == ["/davis/events", "/evk4/events"]
+    for args in (InferArgs(attach=True, sim=True), InferArgs(attach=True, bag="/b"),
+                 InferArgs(sim=True, bag="/b")):  # fmt: skip
+        with pytest.raises(ConfigError, match="exclude each other"):
+            infer_graph(args, rig)
 
 
 @pytest.mark.parametrize(

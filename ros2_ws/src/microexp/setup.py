@@ -57,6 +57,7 @@ setup(
             "recorder = microexp_ros.recorder_node:main",
             "sync_monitor = microexp_ros.sync_monitor_node:main",
             "rig_check = microexp_ros.rig_check_node:main",
+            "player = microexp_ros.player_node:main",
         ],
     },
 )

@@ -1,7 +1,12 @@
-"""What a bag holds: per topic the type and message count; per event topic the decoded event
-statistics (ON/OFF, triggers, first/last time, rate, lost messages by ``seq`` gap); per protocol
+"""What a bag holds: per topic the type, message count and lost messages; per event topic the
+decoded event statistics (ON/OFF, triggers, first/last time, rate, ``seq`` gaps); per protocol
 topic the recorded segments; the subject's consent (``microexp_msgs/Consent``, or a pre-scope
 bag's ``SessionInfo.consent``). One streaming pass; the CLI (``microexp inspect``) only formats.
+
+Lost messages follow the one definition of :mod:`microexp.recording.stats`: the recorder's counts
+come from the bag's ``/microexp/sync_summary``; an EventPacket topic's ``seq`` gaps are recounted
+here, and a recount that differs from the recorder's is reported in the notes. A bag without a
+summary (another recorder) has counts only where a ``seq`` allows the recount.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ log = logging.getLogger(__name__)
 
 PROTOCOL_EVENT = "microexp_msgs/msg/ProtocolEvent"
 SESSION_INFO = "microexp_msgs/msg/SessionInfo"
+SYNC_SUMMARY = "microexp_msgs/msg/SyncSummary"
 _KIND_SEGMENT_START, _KIND_SEGMENT_END, _KIND_ATTEMPT_INVALID = 3, 4, 7
 
 
@@ -88,9 +94,16 @@ class TopicSummary:
     messages: int
     events: EventStats | None = None
     segments: list[Segment] | None = None
+    lost: int | None = None  # lost messages (module doc); None: nothing to count them from
+    lost_in_transport: int | None = None  # of which DDS lost (the recorder's count)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, "messages": self.messages}
+        out: dict[str, Any] = {
+            "type": self.type,
+            "messages": self.messages,
+            "lost": self.lost,
+            "lost_in_transport": self.lost_in_transport,
+        }
         if self.events is not None:
             out.update(asdict(self.events))
         if self.segments is not None:
@@ -120,8 +133,8 @@ def inspect_bag(path: Path | str, *, decode_events: bool = True) -> BagSummary:
         summary = BagSummary(str(path))
         for name, info in reader.topics.items():
             summary.topics[name] = TopicSummary(info.msgtype, info.count)
-        wanted = [n for n, t in summary.topics.items() if t.type == PROTOCOL_EVENT or (
-            decode_events and t.type in EVENT_TYPES)]  # fmt: skip
+        wanted = [n for n, t in summary.topics.items() if t.type in (PROTOCOL_EVENT, SYNC_SUMMARY)
+                  or (decode_events and t.type in EVENT_TYPES)]  # fmt: skip
         decoders = {
             n: EventTopicDecoder(n) for n in wanted if summary.topics[n].type in EVENT_TYPES
         }
@@ -135,7 +148,13 @@ def inspect_bag(path: Path | str, *, decode_events: bool = True) -> BagSummary:
                 else:
                     protocol[raw.topic].append(_protocol_message(reader, raw, summary))
         for name, msgs in protocol.items():
-            summary.topics[name].segments = _segments([m for m in msgs if m is not None])
+            msgs = [m for m in msgs if m is not None]
+            if summary.topics[name].type == SYNC_SUMMARY:
+                if msgs:
+                    _add_recorder_counts(summary, msgs[-1])
+                continue
+            summary.topics[name].segments = _segments(msgs)
+        _recount_seq_gaps(summary)
         for stats in (t.events for t in summary.topics.values()):
             if stats is not None and stats.t_first_us is not None and stats.t_last_us is not None:
                 span_s = (stats.t_last_us - stats.t_first_us) / 1e6
@@ -186,6 +205,31 @@ def _add_event_message(summary: BagSummary, decoder: EventTopicDecoder, raw: Raw
     stats.add_times(chunk.events["t"])
     stats.add_times(chunk.triggers["t"])
     stats.add_seq(chunk.seq)
+
+
+def _add_recorder_counts(summary: BagSummary, msg: Any) -> None:
+    """The recorder's lost-message counts from its SyncSummary."""
+    lost = np.asarray(msg.lost_messages).tolist()
+    transport = np.asarray(msg.qos_lost).tolist()
+    for topic, n, t in zip(msg.topics, lost, transport, strict=True):
+        if topic in summary.topics:
+            summary.topics[topic].lost = int(n)
+            summary.topics[topic].lost_in_transport = int(t)
+
+
+def _recount_seq_gaps(summary: BagSummary) -> None:
+    """EventPacket topics: the bag's own ``seq`` gaps, checked against the recorder's count."""
+    for name, topic in summary.topics.items():
+        stats = topic.events
+        if stats is None or stats.seq_first is None:
+            continue
+        if topic.lost is None:
+            topic.lost = stats.seq_gaps
+        elif topic.lost != stats.seq_gaps:
+            summary.notes.append(
+                f"{name}: the recorder counted {topic.lost} lost messages, the bag's seq has "
+                f"{stats.seq_gaps} gaps"
+            )
 
 
 def _protocol_message(reader: BagReader, raw: RawMessage, summary: BagSummary) -> Any:

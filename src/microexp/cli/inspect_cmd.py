@@ -60,13 +60,13 @@ def format_table(summary: BagSummary) -> str:
     """The human-readable report: topics, event topics, protocol segments, reader notes."""
     lines = [f"bag: {summary.path}", ""]
     lines += _table(
-        ["topic", "type", "messages"],
-        [[n, t.type, _num(t.messages)] for n, t in summary.topics.items()],
+        ["topic", "type", "messages", "lost"],
+        [[n, t.type, _num(t.messages), _num(t.lost)] for n, t in summary.topics.items()],
     )
     events = [(n, t.events) for n, t in summary.topics.items() if t.events is not None]
     if events:
         header = ["event topic", "encoding", "size", "ON", "OFF", "triggers", "first µs",
-                  "last µs", "ev/s", "lost msgs", "errors"]  # fmt: skip
+                  "last µs", "ev/s", "seq gaps", "errors"]  # fmt: skip
         rows = [
             [
                 n,
@@ -78,7 +78,7 @@ def format_table(summary: BagSummary) -> str:
                 _num(e.t_first_us),
                 _num(e.t_last_us),
                 _num(e.event_rate_hz),
-                _num(e.seq_gaps),
+                _num(e.seq_gaps if e.seq_first is not None else None),
                 _num(e.decode_errors),
             ]
             for n, e in events

@@ -82,4 +82,5 @@ def run(args: argparse.Namespace) -> int:
                 print(" ".join(cmd))
             return 0
         runner.start()
-        return runner.wait()
+        # a session ends with its recorder or protocol node, a played bag with its player
+        return runner.wait(stop_on=("recorder", "protocol", "source"))

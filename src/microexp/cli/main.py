@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "protocol": "microexp.cli.protocol_cmd",
     "launch": "microexp.cli.launch_cmd",
     "rig": "microexp.cli.rig_cmd",
+    "play": "microexp.cli.play_cmd",
 }
 
 

@@ -18,7 +18,17 @@ from microexp.events.libcaer import LibcaerCmpDecoder, LibcaerDecoder
 from microexp.events.mono import MonoDecoder
 from microexp.events.types import DecodedEvents
 
-__all__ = ["ENCODINGS", "PacketDecoder", "ValidatingDecoder", "make_packet_decoder"]
+__all__ = [
+    "ENCODINGS",
+    "OutsideSensorError",
+    "PacketDecoder",
+    "ValidatingDecoder",
+    "make_packet_decoder",
+]
+
+
+class OutsideSensorError(DecodeError):
+    """A decoded event lies outside the packet's ``width`` x ``height``."""
 
 
 @runtime_checkable
@@ -65,13 +75,13 @@ class ValidatingDecoder:
         if ev.size:
             x_max = int(ev["x"].max())
             if x_max >= self.width:
-                raise DecodeError(
+                raise OutsideSensorError(
                     f"{self.encoding}: event x={x_max} outside the {self.width}x{self.height} "
                     f"sensor (event {int(np.argmax(ev['x']))} of the packet)"
                 )
             y_max = int(ev["y"].max())
             if y_max >= self.height:
-                raise DecodeError(
+                raise OutsideSensorError(
                     f"{self.encoding}: event y={y_max} outside the {self.width}x{self.height} "
                     f"sensor (event {int(np.argmax(ev['y']))} of the packet)"
                 )

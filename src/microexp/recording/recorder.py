@@ -64,7 +64,7 @@ class SessionRecorder:
         self.session_id = ""
         self.stats: dict[str, TopicStats] = {name: TopicStats(topic=name) for name in self.specs}
         self._seen: set[str] = set()
-        self._latched: dict[str, tuple[int, bytes]] = {}
+        self._latched: dict[str, tuple[int, bytes, int | None]] = {}
         self._offered: dict[str, QosPreset] = {}
         self._writer: BagWriter | None = None
         self._typestore = build_typestore()
@@ -91,7 +91,10 @@ class SessionRecorder:
         self._offered[topic] = preset
 
     # --- data -------------------------------------------------------------------------------
-    def on_message(self, topic: str, data: bytes, arrival_ns: int) -> None:
+    def on_message(
+        self, topic: str, data: bytes, arrival_ns: int, *, dds_seq: int | None = None
+    ) -> None:
+        """One received message (``dds_seq``: its DDS publication sequence number, if known)."""
         spec = self.specs.get(topic)
         if spec is None or self.state is RecorderState.CLOSED:
             return
@@ -103,16 +106,11 @@ class SessionRecorder:
         if self.state is RecorderState.WAITING:
             latched = self._qos_of(spec) == "latched"
             if latched:
-                self._latched[topic] = (arrival_ns, data)
+                self._latched[topic] = (arrival_ns, data, dds_seq)
             self._maybe_start()
             if self.state is RecorderState.WAITING or latched:
                 return  # a latched message was written by _maybe_start
-        self._write(spec, data, arrival_ns)
-
-    def note_qos_lost(self, topic: str, count: int) -> None:
-        """Messages the middleware reports lost on ``topic`` (QoS message-lost events)."""
-        if topic in self.stats:
-            self.stats[topic].lost_qos += count
+        self._write(spec, data, arrival_ns, dds_seq)
 
     def snapshots(self) -> list[TopicStatsSnapshot]:
         return [s.snapshot() for s in self.stats.values()]
@@ -173,11 +171,15 @@ class SessionRecorder:
         writer.add_topic(SUMMARY_TOPIC, SUMMARY_TYPE, qos="latched")
         self.state = RecorderState.RECORDING
         log.info("recorder: recording session %r into %s", self.session_id, path)
-        for topic, (arrival_ns, data) in sorted(self._latched.items(), key=lambda kv: kv[1][0]):
-            self._write(self.specs[topic], data, arrival_ns)
+        for topic, (arrival_ns, data, dds_seq) in sorted(
+            self._latched.items(), key=lambda kv: kv[1][0]
+        ):
+            self._write(self.specs[topic], data, arrival_ns, dds_seq)
         self._latched.clear()
 
-    def _write(self, spec: TopicSpec, data: bytes, arrival_ns: int) -> None:
+    def _write(
+        self, spec: TopicSpec, data: bytes, arrival_ns: int, dds_seq: int | None = None
+    ) -> None:
         assert self._writer is not None
         stamp_ns: int | None
         seq: int | None = None
@@ -189,10 +191,15 @@ class SessionRecorder:
             log.warning("recorder: %s", err)
             stamp_ns = None
         lost = self.stats[spec.name].observe(
-            arrival_ns=arrival_ns, size=len(data), stamp_ns=stamp_ns, seq=seq
+            arrival_ns=arrival_ns, size=len(data), stamp_ns=stamp_ns, seq=seq, dds_seq=dds_seq
         )
         if lost:
-            log.warning("recorder: %s lost %d message(s) before seq %s", spec.name, lost, seq)
+            log.warning(
+                "recorder: %s lost %d message(s) before %s",
+                spec.name,
+                lost,
+                f"seq {seq}" if seq is not None else f"DDS sequence number {dds_seq}",
+            )
         self._writer.write(spec.name, arrival_ns, data)
 
     def _summary(self, snaps: list[TopicStatsSnapshot], now_ns: int) -> Any:
@@ -201,8 +208,8 @@ class SessionRecorder:
             offsets=[],
             topics=[s.topic for s in snaps],
             messages=np.array([s.messages for s in snaps], dtype=np.uint64),
-            lost_messages=np.array([s.lost_seq for s in snaps], dtype=np.uint64),
-            qos_lost=np.array([s.lost_qos for s in snaps], dtype=np.uint64),
+            lost_messages=np.array([s.lost for s in snaps], dtype=np.uint64),
+            qos_lost=np.array([s.lost_in_transport for s in snaps], dtype=np.uint64),
             mean_rate_hz=np.array([s.mean_rate_hz for s in snaps], dtype=np.float64),
             mean_lag_ms=np.array(
                 [0.0 if math.isnan(s.mean_lag_ms) else s.mean_lag_ms for s in snaps],

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.publisher import Publisher
@@ -33,6 +34,7 @@ __all__ = [
     "msg_class",
     "offered_qos",
     "params_to_dataclass",
+    "publish_reliably",
     "qos_preset",
     "raw_publisher",
     "raw_subscription",
@@ -163,6 +165,30 @@ def msg_class(type_name: str) -> type:
 def raw_publisher(node: Node, type_name: str, topic: str, qos: QoSProfile) -> Publisher:
     """A publisher to hand pre-serialized CDR ``bytes`` (``pub.publish(data)``)."""
     return node.create_publisher(msg_class(type_name), topic, qos)
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
+
+
+def publish_reliably(
+    pub: Publisher, data: bytes, *, wait: Callable[[float], bool] = _sleep
+) -> bool:
+    """Publish on a reliable KEEP_ALL publisher, waiting while its history is full.
+
+    A KEEP_ALL writer never drops what a reader has not acknowledged: when its history is full, the
+    write blocks (Fast DDS: up to 100 ms) and then fails ("cannot publish data"). Retrying is the
+    flow control a reliable stream asks for: the publisher slows to its slowest reliable reader.
+    ``wait(seconds)`` sleeps between tries and returns True to give up (shutdown); returns whether
+    the message was published."""
+    while True:
+        try:
+            pub.publish(data)
+            return True
+        except _rclpy.RCLError:
+            if wait(0.01):
+                return False
 
 
 def raw_subscription(

@@ -2,8 +2,9 @@
 ``microexp_msgs/AuPrediction`` per 33 ms slice (and an optional rgb8 debug image).
 
 Events arrive as serialized CDR (``raw=True``, sensor-data QoS) and are decoded with numpy by a
-long-lived :class:`microexp.bagio.event_topics.EventTopicDecoder` (dv EventArray or EventPacket
-of any supported encoding). With ``image_topic`` set (frames of the same sensor, e.g. the DAVIS
+long-lived :class:`microexp.stream.intake.EventIntake` (dv EventArray or EventPacket of any
+supported encoding), which counts every rejected message by cause: on ``/diagnostics`` each second
+and in the summary the node logs on exit (with slices, events and the latency p50/p99). With ``image_topic`` set (frames of the same sensor, e.g. the DAVIS
 grey frames), a face tracker gives the crop box; else ``roi`` (or the stream config's) is used.
 """
 
@@ -21,15 +22,16 @@ from dataclasses import dataclass, replace
 import cv2
 import torch
 from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from microexp_msgs.msg import AuPrediction
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from microexp.bagio.event_topics import EVENT_TYPES, EventTopicDecoder
-from microexp.bagio.reader import RawMessage
+from microexp.bagio.event_topics import EVENT_TYPES
 from microexp.errors import ConfigError, DecodeError
 from microexp.stream.config import StreamConfig, load_stream_config
 from microexp.stream.engine import SlicePrediction, StreamingEngine, warm_up
+from microexp.stream.intake import EventIntake, Rejection
 from microexp.stream.predictor import Predictor
 from microexp.stream.render import render_debug
 from microexp.stream.replay import StampMapper, face_tracker_for
@@ -70,6 +72,19 @@ class InferenceNode(Node):
     def __init__(self) -> None:
         super().__init__("inference_node")
         p = self.params = params_to_dataclass(self, InferenceParams)
+        # publishers first: they exist while the model loads (ros2 topic echo finds the type)
+        self._pub = self.create_publisher(
+            AuPrediction,
+            p.predictions_topic,
+            qos_preset("reliable", depth=100),  # 3 s at 33 ms
+        )
+        self._debug = (
+            self.create_publisher(Image, p.debug_image_topic, qos_preset("sensor_data"))
+            if p.debug_image_topic
+            else None
+        )
+        self._diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.intake = EventIntake(topic=p.events_topic, msgtype=p.events_type)
         torch.set_num_threads(p.threads)
         self.predictor = Predictor.from_checkpoint(p.checkpoint, backend=p.backend)  # type: ignore[arg-type]
         config = (
@@ -82,13 +97,11 @@ class InferenceNode(Node):
             config = replace(config, crop="tracked")
         self.config = config
         warm_up(self.predictor, config=config)
-        self.decoder = EventTopicDecoder(p.events_topic)
         self._last_activity_ns = 0  # monotonic time the last event callback ended
         self.mapper = StampMapper()
         self.engine: StreamingEngine | None = None
         self.tracker = None
         self._box: object | None = None
-        self._n = 0
         if p.image_topic:
             from microexp.dataset.config import DetectorConfig
 
@@ -103,16 +116,7 @@ class InferenceNode(Node):
             self._on_events,
             qos_preset("sensor_data", depth=100),
         )
-        self._pub = self.create_publisher(
-            AuPrediction,
-            p.predictions_topic,
-            qos_preset("reliable", depth=100),  # 3 s at 33 ms
-        )
-        self._debug = (
-            self.create_publisher(Image, p.debug_image_topic, qos_preset("sensor_data"))
-            if p.debug_image_topic
-            else None
-        )
+        self.create_timer(1.0, self._publish_diagnostics)
         if p.idle_close_ms > 0:
             self.create_timer(0.05, self._on_idle)
         self.get_logger().info(
@@ -129,12 +133,9 @@ class InferenceNode(Node):
     def _handle_events(self, data: bytes) -> None:
         entry = time.monotonic_ns()
         now = self.get_clock().now().nanoseconds
-        raw = RawMessage(self.params.events_topic, self.params.events_type, now, data, self._n)
-        self._n += 1
-        try:
-            chunk = self.decoder.decode(raw)
-        except DecodeError as err:
-            self.get_logger().warning(str(err), throttle_duration_sec=5.0)
+        chunk = self.intake.accept(data, receive_ns=now)
+        if isinstance(chunk, Rejection):
+            self._log_rejection(chunk)
             return
         if self.engine is None:
             self.engine = StreamingEngine(
@@ -153,6 +154,32 @@ class InferenceNode(Node):
             receive_ns=now,
         )
         self._publish(self.engine.push_events(ev, now_ns=entry, stamp_offset_ns=offset), entry)
+
+    def _log_rejection(self, r: Rejection) -> None:
+        text = f"rejected ({r.cause}, {r.count} so far): {r.reason}"
+        if r.count == 1:  # the first of each cause always shows; all are counted
+            self.get_logger().warning(text)
+        else:
+            self.get_logger().warning(text, throttle_duration_sec=5.0)
+
+    def _publish_diagnostics(self) -> None:
+        stats = self.intake.stats
+        arr = DiagnosticArray()
+        arr.header.stamp = self.get_clock().now().to_msg()
+        arr.status.append(
+            DiagnosticStatus(
+                name=f"{self.get_name()}: {self.params.events_topic}",
+                hardware_id=self.params.events_topic,
+                level=DiagnosticStatus.WARN if stats.rejected_total else DiagnosticStatus.OK,
+                message=f"{stats.messages} msgs, {stats.slices} slices, "
+                f"{stats.rejected_total} rejected",
+                values=[KeyValue(key=k, value=v) for k, v in stats.as_strings().items()],
+            )
+        )
+        self._diag.publish(arr)
+
+    def close(self) -> None:
+        self.get_logger().info(f"summary: {self.intake.stats.describe()}")
 
     def _on_image(self, msg: Image) -> None:
         from microexp.dataset.streams import decode_image
@@ -198,6 +225,7 @@ class InferenceNode(Node):
             msg.header.stamp = Time(sec=sec, nanosec=nanosec)
             msg.latency_ms = (time.monotonic_ns() - entry_ns) / 1e6
             self._pub.publish(msg)
+            self.intake.stats.observe_prediction(msg.latency_ms)
         if self._debug is not None and preds and self.engine is not None:
             rgb = render_debug(
                 self.engine.last_frame,

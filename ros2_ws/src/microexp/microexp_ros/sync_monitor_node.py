@@ -120,7 +120,7 @@ class SyncMonitorNode(Node):
         arr = DiagnosticArray()
         arr.header.stamp = self.get_clock().now().to_msg()
         for snap in self.core.snapshots():
-            lost = snap.lost_seq + snap.lost_qos
+            lost = snap.lost
             arr.status.append(
                 DiagnosticStatus(
                     name=f"{self.get_name()}: {snap.topic}",

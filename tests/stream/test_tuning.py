@@ -80,7 +80,7 @@ def test_redecided_traces_equal_the_engine_for_other_settings(
     """Rates recorded under one setting, re-decided under others, give exactly what the engine
     gives when it runs with those others: scores, onsets and the scores computed from them."""
     base = StreamConfig(window_slices=4, theta_on=0.2, theta_off=0.1)
-    predictor = Predictor(snn, classes=LABELS, backend="module")
+    predictor = Predictor(snn, classes=LABELS, backend="fast")
     first = replay_bag(bags["S1"], predictor, config=base)
     trace = RateTrace.from_predictions("S1", first.predictions, first.actions)
     others = [
